@@ -1,0 +1,1 @@
+"""The catalogue service: departments, categories, service items, policies and menu editions."""

@@ -1,0 +1,529 @@
+"""Domain functions of the catalogue. They `flush()`; the request's session commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from catalog_service.errors import (
+    DuplicateCode,
+    DuplicateName,
+    InvalidReference,
+    InvalidStatusChange,
+    MenuImmutable,
+    ResourceNotFound,
+    UnknownReference,
+)
+from catalog_service.models import Category, Department, Menu, Policy, ServiceItem
+from catalog_service.schemas import (
+    CategoryCreate,
+    CategoryUpdate,
+    DepartmentCreate,
+    DepartmentUpdate,
+    ItemCreate,
+    ItemUpdate,
+    MenuCreate,
+    MenuUpdate,
+    PolicyCreate,
+    PolicyUpdate,
+)
+from services.db import Base, utcnow
+from services.pagination import PageParams, decode_cursor, encode_cursor
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+M = TypeVar("M", bound=Base)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def sizes_to_text(sizes: Sequence[str]) -> str:
+    return "," + ",".join(sizes) + ","
+
+
+def sizes_from_text(text: str) -> list[str]:
+    return [size for size in text.split(",") if size]
+
+
+def _item_row(row: dict[str, Any]) -> dict[str, Any]:
+    row = dict(row)
+    row["eligible_sizes"] = sizes_from_text(row.pop("eligible_sizes"))
+    return row
+
+
+def _search(q: str, *columns: InstrumentedAttribute[str]) -> ColumnElement[bool]:
+    needle = q.strip().lower()
+    return or_(*(func.lower(column).contains(needle, autoescape=True) for column in columns))
+
+
+async def _page(
+    session: AsyncSession,
+    model: type[Base],
+    *,
+    conditions: list[ColumnElement[bool]],
+    page: PageParams,
+) -> Listing:
+    """Keyset page over a table ordered by its `code` primary key (SQLAlchemy Core: hot path)."""
+    table = model.__table__
+    code_column = table.c.code
+    if page.cursor is not None:
+        (after,) = decode_cursor(page.cursor, arity=1)
+        conditions = [*conditions, code_column > str(after)]
+    statement: Select[Any] = select(table).where(and_(True, *conditions)).order_by(code_column).limit(page.limit + 1)
+    result = await session.execute(statement)
+    rows = [dict(row) for row in result.mappings().all()]
+    next_cursor = None
+    if len(rows) > page.limit:
+        rows = rows[: page.limit]
+        next_cursor = encode_cursor([rows[-1]["code"]])
+    return Listing(rows=rows, next_cursor=next_cursor)
+
+
+async def _get_row(session: AsyncSession, model: type[Base], code: str) -> dict[str, Any] | None:
+    table = model.__table__
+    result = await session.execute(select(table).where(table.c.code == code))
+    row = result.mappings().first()
+    return dict(row) if row is not None else None
+
+
+async def _get_entity(session: AsyncSession, model: type[M], kind: str, code: str) -> M:
+    entity = await session.get(model, code, with_for_update=True)
+    if entity is None:
+        raise ResourceNotFound(kind, code)
+    return entity
+
+
+async def _ensure_new_code(session: AsyncSession, model: type[Base], kind: str, code: str) -> None:
+    if await session.get(model, code) is not None:
+        raise DuplicateCode(kind, code)
+
+
+async def _ensure_unique_name(
+    session: AsyncSession, column: InstrumentedAttribute[str], kind: str, name: str, *, own_code: str | None = None
+) -> None:
+    model = column.class_
+    statement = select(model.code).where(column == name)
+    existing = (await session.execute(statement)).scalar_one_or_none()
+    if existing is not None and existing != own_code:
+        raise DuplicateName(kind, name)
+
+
+async def _missing_codes(
+    session: AsyncSession, column: InstrumentedAttribute[str], codes: Sequence[str], *, statuses: Sequence[str]
+) -> list[str]:
+    if not codes:
+        return []
+    model = column.class_
+    statement = select(column).where(column.in_(list(codes)), model.status.in_(list(statuses)))
+    found = set((await session.execute(statement)).scalars().all())
+    return [code for code in codes if code not in found]
+
+
+def _apply(entity: Base, changes: dict[str, Any]) -> None:
+    for field, value in changes.items():
+        setattr(entity, field, value)
+    entity.version += 1  # type: ignore[attr-defined]
+
+
+# Departments
+
+
+async def list_departments(
+    session: AsyncSession, *, page: PageParams, q: str | None, status: str | None, include_hidden: bool
+) -> Listing:
+    conditions: list[ColumnElement[bool]] = []
+    if not include_hidden:
+        conditions.append(Department.status == "active")
+    if status is not None:
+        conditions.append(Department.status == status)
+    if q:
+        conditions.append(_search(q, Department.name, Department.short_name, Department.code))
+    return await _page(session, Department, conditions=conditions, page=page)
+
+
+async def get_department(session: AsyncSession, *, code: str, include_hidden: bool) -> dict[str, Any]:
+    row = await _get_row(session, Department, code)
+    if row is None or (not include_hidden and row["status"] != "active"):
+        raise ResourceNotFound("department", code)
+    return row
+
+
+async def create_department(session: AsyncSession, *, data: DepartmentCreate) -> Department:
+    await _ensure_new_code(session, Department, "department", data.code)
+    await _ensure_unique_name(session, Department.name, "department", data.name)
+    department = Department(**data.model_dump(), status="active", version=1)
+    session.add(department)
+    await session.flush()
+    return department
+
+
+async def update_department(session: AsyncSession, *, code: str, data: DepartmentUpdate) -> Department:
+    department = await _get_entity(session, Department, "department", code)
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    if "name" in changes:
+        await _ensure_unique_name(session, Department.name, "department", changes["name"], own_code=code)
+    _apply(department, changes)
+    await session.flush()
+    return department
+
+
+async def withdraw_department(session: AsyncSession, *, code: str) -> Department:
+    department = await _get_entity(session, Department, "department", code)
+    if department.status != "active":
+        raise InvalidStatusChange("department", code, department.status, "withdrawn")
+    leading = await session.execute(
+        select(ServiceItem.code).where(ServiceItem.lead_department_code == code, ServiceItem.status == "published")
+    )
+    items = list(leading.scalars().all())
+    if items:
+        raise InvalidReference(
+            "code",
+            f"Department {code!r} leads published items ({', '.join(items[:10])}); move or withdraw them first.",
+        )
+    _apply(department, {"status": "withdrawn"})
+    await session.flush()
+    return department
+
+
+# Categories
+
+
+async def list_categories(
+    session: AsyncSession, *, page: PageParams, q: str | None, status: str | None, include_hidden: bool
+) -> Listing:
+    conditions: list[ColumnElement[bool]] = []
+    if not include_hidden:
+        conditions.append(Category.status == "active")
+    if status is not None:
+        conditions.append(Category.status == status)
+    if q:
+        conditions.append(_search(q, Category.name, Category.description, Category.code))
+    return await _page(session, Category, conditions=conditions, page=page)
+
+
+async def get_category(session: AsyncSession, *, code: str, include_hidden: bool) -> dict[str, Any]:
+    row = await _get_row(session, Category, code)
+    if row is None or (not include_hidden and row["status"] != "active"):
+        raise ResourceNotFound("category", code)
+    return row
+
+
+async def _check_departments(session: AsyncSession, field: str, codes: Sequence[str]) -> None:
+    missing = await _missing_codes(session, Department.code, codes, statuses=["active"])
+    if missing:
+        raise UnknownReference(field, missing)
+
+
+async def create_category(session: AsyncSession, *, data: CategoryCreate) -> Category:
+    await _ensure_new_code(session, Category, "category", data.code)
+    await _ensure_unique_name(session, Category.name, "category", data.name)
+    await _check_departments(session, "default_co_department_codes", data.default_co_department_codes)
+    category = Category(**data.model_dump(), status="active", version=1)
+    session.add(category)
+    await session.flush()
+    return category
+
+
+async def update_category(session: AsyncSession, *, code: str, data: CategoryUpdate) -> Category:
+    category = await _get_entity(session, Category, "category", code)
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    if "name" in changes:
+        await _ensure_unique_name(session, Category.name, "category", changes["name"], own_code=code)
+    if "default_co_department_codes" in changes:
+        await _check_departments(session, "default_co_department_codes", changes["default_co_department_codes"])
+    _apply(category, changes)
+    await session.flush()
+    return category
+
+
+async def withdraw_category(session: AsyncSession, *, code: str) -> Category:
+    category = await _get_entity(session, Category, "category", code)
+    if category.status != "active":
+        raise InvalidStatusChange("category", code, category.status, "withdrawn")
+    in_use = await session.execute(
+        select(ServiceItem.code).where(ServiceItem.category_code == code, ServiceItem.status == "published")
+    )
+    items = list(in_use.scalars().all())
+    if items:
+        raise InvalidReference(
+            "code", f"Category {code!r} holds published items ({', '.join(items[:10])}); withdraw them first."
+        )
+    _apply(category, {"status": "withdrawn"})
+    await session.flush()
+    return category
+
+
+# Policies
+
+
+async def list_policies(
+    session: AsyncSession,
+    *,
+    page: PageParams,
+    q: str | None,
+    level: str | None,
+    status: str | None,
+    include_hidden: bool,
+) -> Listing:
+    conditions: list[ColumnElement[bool]] = []
+    if not include_hidden:
+        conditions.append(Policy.status == "published")
+    if status is not None:
+        conditions.append(Policy.status == status)
+    if level is not None:
+        conditions.append(Policy.level == level)
+    if q:
+        conditions.append(_search(q, Policy.title, Policy.summary, Policy.document_number))
+    return await _page(session, Policy, conditions=conditions, page=page)
+
+
+async def get_policy(session: AsyncSession, *, code: str, include_hidden: bool) -> dict[str, Any]:
+    row = await _get_row(session, Policy, code)
+    if row is None or (not include_hidden and row["status"] != "published"):
+        raise ResourceNotFound("policy", code)
+    return row
+
+
+async def create_policy(session: AsyncSession, *, data: PolicyCreate) -> Policy:
+    await _ensure_new_code(session, Policy, "policy", data.code)
+    policy = Policy(**data.model_dump(), version=1)
+    session.add(policy)
+    await session.flush()
+    return policy
+
+
+async def update_policy(session: AsyncSession, *, code: str, data: PolicyUpdate) -> Policy:
+    policy = await _get_entity(session, Policy, "policy", code)
+    if policy.status == "withdrawn":
+        raise InvalidStatusChange("policy", code, policy.status, "updated")
+    _apply(policy, data.model_dump(exclude_unset=True, exclude_none=True))
+    await session.flush()
+    return policy
+
+
+async def set_policy_status(session: AsyncSession, *, code: str, status: str) -> Policy:
+    policy = await _get_entity(session, Policy, "policy", code)
+    if policy.status == status:
+        raise InvalidStatusChange("policy", code, policy.status, status)
+    _apply(policy, {"status": status})
+    await session.flush()
+    return policy
+
+
+# Service items
+
+
+async def list_items(
+    session: AsyncSession,
+    *,
+    page: PageParams,
+    q: str | None,
+    category_code: str | None,
+    department_code: str | None,
+    eligible_size: str | None,
+    status: str | None,
+    include_hidden: bool,
+) -> Listing:
+    conditions: list[ColumnElement[bool]] = []
+    if not include_hidden:
+        conditions.append(ServiceItem.status == "published")
+    if status is not None:
+        conditions.append(ServiceItem.status == status)
+    if category_code is not None:
+        conditions.append(ServiceItem.category_code == category_code)
+    if department_code is not None:
+        conditions.append(ServiceItem.lead_department_code == department_code)
+    if eligible_size is not None:
+        conditions.append(ServiceItem.eligible_sizes_text.contains(f",{eligible_size},", autoescape=True))
+    if q:
+        conditions.append(_search(q, ServiceItem.title, ServiceItem.description, ServiceItem.code))
+    listing = await _page(session, ServiceItem, conditions=conditions, page=page)
+    return Listing(rows=[_item_row(row) for row in listing.rows], next_cursor=listing.next_cursor)
+
+
+async def get_item(session: AsyncSession, *, code: str, include_hidden: bool) -> dict[str, Any]:
+    row = await _get_row(session, ServiceItem, code)
+    if row is None or (not include_hidden and row["status"] != "published"):
+        raise ResourceNotFound("item", code)
+    return _item_row(row)
+
+
+async def _check_item_references(session: AsyncSession, values: dict[str, Any], *, lead: str) -> None:
+    if "category_code" in values:
+        missing = await _missing_codes(session, Category.code, [values["category_code"]], statuses=["active"])
+        if missing:
+            raise UnknownReference("category_code", missing)
+    if "lead_department_code" in values:
+        await _check_departments(session, "lead_department_code", [values["lead_department_code"]])
+    co_departments: list[str] = values.get("co_department_codes") or []
+    if co_departments:
+        await _check_departments(session, "co_department_codes", co_departments)
+    if lead in co_departments:
+        raise InvalidReference(
+            "co_department_codes", f"The lead department {lead!r} cannot also be a co-handling department."
+        )
+    if values.get("policy_codes"):
+        missing = await _missing_codes(session, Policy.code, values["policy_codes"], statuses=["draft", "published"])
+        if missing:
+            raise UnknownReference("policy_codes", missing)
+
+
+async def create_item(session: AsyncSession, *, data: ItemCreate) -> ServiceItem:
+    await _ensure_new_code(session, ServiceItem, "item", data.code)
+    values = data.model_dump()
+    await _check_item_references(session, values, lead=data.lead_department_code)
+    sizes = values.pop("eligible_sizes")
+    item = ServiceItem(**values, eligible_sizes_text=sizes_to_text(sizes), version=1)
+    session.add(item)
+    await session.flush()
+    return item
+
+
+async def update_item(session: AsyncSession, *, code: str, data: ItemUpdate) -> ServiceItem:
+    item = await _get_entity(session, ServiceItem, "item", code)
+    if item.status == "withdrawn":
+        raise InvalidStatusChange("item", code, item.status, "updated")
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    lead = changes.get("lead_department_code", item.lead_department_code)
+    check = dict(changes)
+    check.setdefault("co_department_codes", item.co_department_codes)
+    await _check_item_references(session, check, lead=lead)
+    if "eligible_sizes" in changes:
+        changes["eligible_sizes_text"] = sizes_to_text(changes.pop("eligible_sizes"))
+    _apply(item, changes)
+    await session.flush()
+    return item
+
+
+async def set_item_status(session: AsyncSession, *, code: str, status: str) -> ServiceItem:
+    item = await _get_entity(session, ServiceItem, "item", code)
+    if item.status == status:
+        raise InvalidStatusChange("item", code, item.status, status)
+    if status == "published":
+        await _check_item_references(
+            session,
+            {
+                "category_code": item.category_code,
+                "lead_department_code": item.lead_department_code,
+                "co_department_codes": item.co_department_codes,
+            },
+            lead=item.lead_department_code,
+        )
+    _apply(item, {"status": status})
+    await session.flush()
+    return item
+
+
+def item_read(item: ServiceItem) -> dict[str, Any]:
+    data = {column.key: getattr(item, column.key) for column in ServiceItem.__mapper__.column_attrs}
+    data["eligible_sizes"] = sizes_from_text(data.pop("eligible_sizes_text"))
+    return data
+
+
+# Menu editions
+
+
+async def list_menus(session: AsyncSession, *, page: PageParams, status: str | None, include_hidden: bool) -> Listing:
+    conditions: list[ColumnElement[bool]] = []
+    if not include_hidden:
+        conditions.append(Menu.status == "published")
+    if status is not None:
+        conditions.append(Menu.status == status)
+    return await _page(session, Menu, conditions=conditions, page=page)
+
+
+async def _menu_items(session: AsyncSession, codes: list[str]) -> list[dict[str, Any]]:
+    table = ServiceItem.__table__
+    result = await session.execute(select(table).where(table.c.code.in_(codes)))
+    by_code = {row["code"]: _item_row(dict(row)) for row in result.mappings().all()}
+    return [by_code[code] for code in codes if code in by_code]
+
+
+async def get_menu(session: AsyncSession, *, code: str, include_hidden: bool) -> dict[str, Any]:
+    row = await _get_row(session, Menu, code)
+    if row is None or (not include_hidden and row["status"] != "published"):
+        raise ResourceNotFound("menu", code)
+    row["items"] = await _menu_items(session, row["item_codes"])
+    return row
+
+
+async def get_current_menu(session: AsyncSession) -> dict[str, Any]:
+    table = Menu.__table__
+    result = await session.execute(
+        select(table)
+        .where(table.c.status == "published")
+        .order_by(table.c.published_on.desc(), table.c.published_at.desc())
+        .limit(1)
+    )
+    row = result.mappings().first()
+    if row is None:
+        raise ResourceNotFound("menu", "current")
+    menu = dict(row)
+    menu["items"] = await _menu_items(session, menu["item_codes"])
+    return menu
+
+
+async def _check_menu_items(session: AsyncSession, codes: Sequence[str], *, statuses: Sequence[str]) -> None:
+    missing = await _missing_codes(session, ServiceItem.code, codes, statuses=statuses)
+    if missing:
+        raise UnknownReference("item_codes", missing)
+
+
+async def create_menu(session: AsyncSession, *, data: MenuCreate) -> Menu:
+    await _ensure_new_code(session, Menu, "menu", data.code)
+    await _check_menu_items(session, data.item_codes, statuses=["draft", "published"])
+    menu = Menu(**data.model_dump(), status="draft", version=1)
+    session.add(menu)
+    await session.flush()
+    return menu
+
+
+async def update_menu(session: AsyncSession, *, code: str, data: MenuUpdate) -> Menu:
+    menu = await _get_entity(session, Menu, "menu", code)
+    if menu.status != "draft":
+        raise MenuImmutable(code)
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    if "item_codes" in changes:
+        await _check_menu_items(session, changes["item_codes"], statuses=["draft", "published"])
+    _apply(menu, changes)
+    await session.flush()
+    return menu
+
+
+async def publish_menu(
+    session: AsyncSession, *, code: str, published_on: date | None, now: datetime | None = None
+) -> Menu:
+    menu = await _get_entity(session, Menu, "menu", code)
+    if menu.status != "draft":
+        raise InvalidStatusChange("menu", code, menu.status, "published")
+    await _check_menu_items(session, menu.item_codes, statuses=["published"])
+    instant = now or utcnow()
+    _apply(
+        menu,
+        {
+            "status": "published",
+            "published_at": instant,
+            "published_on": published_on or instant.astimezone(SHANGHAI).date(),
+        },
+    )
+    await session.flush()
+    return menu
+
+
+async def withdraw_menu(session: AsyncSession, *, code: str) -> Menu:
+    menu = await _get_entity(session, Menu, "menu", code)
+    if menu.status == "withdrawn":
+        raise InvalidStatusChange("menu", code, menu.status, "withdrawn")
+    _apply(menu, {"status": "withdrawn"})
+    await session.flush()
+    return menu

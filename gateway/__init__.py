@@ -1,0 +1,1 @@
+"""The gateway: the only public entry (auth, routing, merged OpenAPI, health)."""

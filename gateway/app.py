@@ -1,0 +1,120 @@
+"""The gateway's ASGI application: the platform's only public entry."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.types import ASGIApp
+
+from gateway.proxy import AiohttpUpstream, ProxyMiddleware
+from gateway.routes import router
+from gateway.settings import GatewaySettings
+from services.db import create_engine, create_sessionmaker
+from services.errors import install_problem_handlers
+from services.observability import RequestContextMiddleware, configure_logging
+from services.openapi import rewrite_problem_responses
+from services.redis import create_redis
+
+ROUTES: dict[str, str] = {
+    "/api/v1/departments": "catalog",
+    "/api/v1/categories": "catalog",
+    "/api/v1/items": "catalog",
+    "/api/v1/policies": "catalog",
+    "/api/v1/menus": "catalog",
+    "/api/v1/enterprises": "tickets",
+    "/api/v1/orders": "tickets",
+    "/api/v1/tickets": "tickets",
+    "/api/v1/calendar": "tickets",
+    "/api/v1/stats": "tickets",
+    "/api/v1/sla": "tickets",
+    "/api/v1/webhook-subscriptions": "notifications",
+    "/api/v1/webhook-deliveries": "notifications",
+    "/api/v1/hooks": "notifications",
+    "/api/v1/inbox": "notifications",
+}
+
+DESCRIPTION = """\
+The 965808 one-stop service platform for enterprises (就让我帮您办).
+
+* Read the **service menu** (`/api/v1/items`, `/api/v1/menus/current`) without logging in.
+* Log in with **Authorize** (OAuth2 password flow) to act as an enterprise, department staff,
+  dispatcher, supervisor or admin; integrations use client credentials.
+* Errors are RFC 9457 `application/problem+json` documents with a stable `code`.
+"""
+
+TAGS = [
+    {"name": "auth", "description": "Access tokens for people and integration clients."},
+    {"name": "health", "description": "Platform health."},
+]
+
+
+def upstream_urls(settings: GatewaySettings) -> dict[str, str]:
+    return {
+        "catalog": settings.catalog_url,
+        "tickets": settings.ticket_url,
+        "notifications": settings.notification_url,
+    }
+
+
+def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[str, ASGIApp] | None = None) -> FastAPI:
+    """`upstreams` replaces the aiohttp upstreams, e.g. with in-process service apps in tests."""
+    settings = settings or GatewaySettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        configure_logging(level=settings.log_level, json=settings.log_json, service=settings.service_name)
+        async with AsyncExitStack() as stack:
+            engine = create_engine(settings.effective_database_url)
+            stack.push_async_callback(engine.dispose)
+            redis = create_redis(settings.redis_url or "redis://127.0.0.1:6379/0")
+            stack.push_async_callback(redis.aclose)
+            apps: dict[str, ASGIApp] = dict(upstreams or {})
+            if upstreams is None:
+                for name, url in upstream_urls(settings).items():
+                    upstream = AiohttpUpstream(
+                        name, url, timeout=settings.upstream_timeout_seconds, pool_size=settings.proxy_pool_size
+                    )
+                    await upstream.start()
+                    stack.push_async_callback(upstream.close)
+                    apps[name] = upstream
+            clients: dict[str, httpx.AsyncClient] = {}
+            for name, upstream_app in apps.items():
+                client = httpx.AsyncClient(transport=httpx.ASGITransport(app=upstream_app), base_url=f"http://{name}")
+                stack.push_async_callback(client.aclose)
+                clients[name] = client
+            own = get_openapi(
+                title="965808 enterprise-service platform",
+                version=app.version,
+                description=DESCRIPTION,
+                routes=app.routes,
+                tags=TAGS,
+            )
+            yield {
+                "settings": settings,
+                "engine": engine,
+                "sessionmaker": create_sessionmaker(engine),
+                "redis": redis,
+                "upstreams": apps,
+                "upstream_clients": clients,
+                "gateway_openapi": rewrite_problem_responses(own),
+                "openapi_cache": {},
+            }
+
+    app = FastAPI(
+        title="965808 gateway",
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_problem_handlers(app)
+    app.include_router(router)
+    app.add_middleware(ProxyMiddleware, routes=ROUTES, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,226 @@
+"""The gateway's proxy path: pure ASGI, one pooled aiohttp session per upstream.
+
+httpx's pool collapses at 64 concurrent requests on this hardware (DESIGN §6), so the hot
+path uses aiohttp; an upstream here is any ASGI callable, which lets tests put a service's
+app in-process where the real gateway puts an `AiohttpUpstream`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+
+import aiohttp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.auth import verify_token
+from services.errors import PROBLEM_MEDIA_TYPE, BadGateway, GatewayTimeout, PayloadTooLarge, ProblemError
+from services.observability import outgoing_trace_headers
+from services.settings import SharedSettings
+
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"trailers",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
+        b"content-length",
+        b"x-request-id",
+        b"traceparent",
+        b"x-forwarded-for",
+        b"x-forwarded-proto",
+        b"x-forwarded-host",
+    }
+)
+RESPONSE_DROP = frozenset(
+    {b"connection", b"keep-alive", b"transfer-encoding", b"upgrade", b"trailer", b"proxy-authenticate"}
+)
+STREAM_THRESHOLD = 64 * 1024
+
+
+async def send_problem(send: Send, problem: ProblemError, path: str) -> None:
+    body = json.dumps(problem.to_body(path), ensure_ascii=False).encode()
+    headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
+    headers.extend((k.lower().encode(), v.encode()) for k, v in problem.headers.items())
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class AiohttpUpstream:
+    """An ASGI app that forwards each request to one upstream base URL over aiohttp."""
+
+    def __init__(self, name: str, base_url: str, *, timeout: float, pool_size: int) -> None:
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.timeout = aiohttp.ClientTimeout(total=None, connect=2.0, sock_connect=2.0, sock_read=timeout)
+        self.pool_size = pool_size
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        connector = aiohttp.TCPConnector(limit=self.pool_size, ttl_dns_cache=300, enable_cleanup_closed=True)
+        self._session = aiohttp.ClientSession(
+            connector=connector, timeout=self.timeout, auto_decompress=False, skip_auto_headers=("User-Agent",)
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert self._session is not None, "upstream used before start()"
+        path = scope.get("raw_path") or scope["path"].encode()
+        url = self.base_url + path.decode("latin-1")
+        if scope.get("query_string"):
+            url += "?" + scope["query_string"].decode("latin-1")
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"] if k != b"content-length"]
+        body = await _read_small_body(receive, scope)
+        data: bytes | AsyncIterator[bytes] | None = body if body is not None else _stream_body(receive)
+        started = False
+        try:
+            async with self._session.request(
+                scope["method"], url, headers=headers, data=data, allow_redirects=False
+            ) as response:
+                response_headers = [(k.lower(), v) for k, v in response.raw_headers if k.lower() not in RESPONSE_DROP]
+                await send({"type": "http.response.start", "status": response.status, "headers": response_headers})
+                started = True
+                async for chunk in response.content.iter_chunked(STREAM_THRESHOLD):
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b""})
+        except (TimeoutError, aiohttp.ServerTimeoutError):
+            if started:
+                raise
+            await send_problem(send, GatewayTimeout(f"The {self.name} service did not answer in time."), scope["path"])
+        except aiohttp.ClientError:
+            if started:
+                raise
+            await send_problem(send, BadGateway(f"The {self.name} service is unreachable."), scope["path"])
+
+
+async def _read_small_body(receive: Receive, scope: Scope) -> bytes | None:
+    """Whole body when it is declared small (the common case); None means stream it."""
+    length = None
+    for key, value in scope["headers"]:
+        if key == b"content-length":
+            length = int(value)
+    if length is None and scope["method"] in {"GET", "HEAD", "DELETE", "OPTIONS"}:
+        length = 0
+    if length is None or length > STREAM_THRESHOLD:
+        return None
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+async def _stream_body(receive: Receive) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        chunk = message.get("body", b"")
+        if chunk:
+            yield chunk
+        if not message.get("more_body"):
+            return
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    prefix: str
+    upstream: str
+
+
+def _limit_body(receive: Receive, limit: int) -> Receive:
+    seen = 0
+
+    async def limited() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise _BodyTooLarge()
+        return message
+
+    return limited
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class ProxyMiddleware:
+    """Pure ASGI: requests under a routed prefix go to their upstream, the rest to the app."""
+
+    def __init__(self, app: ASGIApp, *, routes: Mapping[str, str], max_body_bytes: int) -> None:
+        self.app = app
+        self.routes = sorted(((prefix.rstrip("/"), name) for prefix, name in routes.items()), key=lambda r: -len(r[0]))
+        self.max_body_bytes = max_body_bytes
+
+    def upstream_for(self, path: str) -> str | None:
+        for prefix, name in self.routes:
+            if path == prefix or path.startswith(prefix + "/"):
+                return name
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        name = self.upstream_for(scope["path"])
+        if name is None:
+            await self.app(scope, receive, send)
+            return
+        state = scope.get("state") or {}
+        upstream: ASGIApp = state["upstreams"][name]
+        settings: SharedSettings = state["settings"]
+        try:
+            headers = self._forward_headers(scope, settings)
+        except ProblemError as rejected:
+            await send_problem(send, rejected, scope["path"])
+            return
+        forwarded = dict(scope)
+        forwarded["headers"] = headers
+        try:
+            await upstream(forwarded, _limit_body(receive, self.max_body_bytes), send)
+        except _BodyTooLarge:
+            await send_problem(send, self._too_large(), scope["path"])
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(f"The request body exceeds {self.max_body_bytes} bytes.")
+
+    def _forward_headers(self, scope: Scope, settings: SharedSettings) -> list[tuple[bytes, bytes]]:
+        headers: list[tuple[bytes, bytes]] = []
+        declared_length = 0
+        for key, value in scope["headers"]:
+            if key == b"authorization" and value[:7].lower() == b"bearer ":
+                # The gateway rejects a bad token itself; the service checks it again.
+                verify_token(settings, value[7:].decode("latin-1").strip())
+            if key == b"content-length":
+                declared_length = int(value) if value.isdigit() else 0
+                headers.append((key, value))
+                continue
+            if key not in HOP_BY_HOP:
+                headers.append((key, value))
+        if declared_length > self.max_body_bytes:
+            raise self._too_large()
+        for name, value in outgoing_trace_headers().items():
+            headers.append((name.encode(), value.encode("latin-1")))
+        client = scope.get("client")
+        if client:
+            headers.append((b"x-forwarded-for", str(client[0]).encode()))
+        headers.append((b"x-forwarded-proto", str(scope.get("scheme", "http")).encode()))
+        return headers

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from services.settings import ServiceSettings
+
+
+class GatewaySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", populate_by_name=True)
+
+    port: int = 8000
+    service_name: str = "gateway"
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request body proxied.")
+    proxy_pool_size: int = Field(200, ge=1, le=10_000)
+    openapi_cache_seconds: float = Field(60.0, ge=0)

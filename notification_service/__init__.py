@@ -1,0 +1,1 @@
+"""The notification service: hotline webhooks in, signed webhooks out, the user inbox."""

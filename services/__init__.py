@@ -1,0 +1,1 @@
+"""Shared kernel of the 965808 platform: settings, database, auth, errors, pagination, calendar."""

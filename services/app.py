@@ -1,0 +1,84 @@
+"""The common shape of every HTTP service: lifespan state, problem errors, request context."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from services.db import create_engine, create_sessionmaker
+from services.errors import install_problem_handlers
+from services.http import create_http_client
+from services.observability import RequestContextMiddleware, configure_logging
+from services.openapi import install_problem_openapi
+from services.settings import ServiceSettings
+
+State = dict[str, Any]
+ExtraLifespan = Callable[[State, AsyncExitStack], Awaitable[None]]
+
+
+async def database_check(state: State) -> str:
+    try:
+        async with state["engine"].connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as exc:  # the health endpoint reports any failure, never raises
+        return f"error: {type(exc).__name__}"
+    return "ok"
+
+
+def health_router(service_name: str) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health", summary="Liveness and readiness of this service")
+    async def health(request: Request) -> JSONResponse:
+        """Reports the database check; anyone may call it."""
+        state: State = {"engine": request.state.engine}
+        checks = {"database": await database_check(state)}
+        healthy = all(value == "ok" for value in checks.values())
+        return JSONResponse(
+            {"status": "ok" if healthy else "degraded", "service": service_name, "checks": checks},
+            status_code=200 if healthy else 503,
+        )
+
+    return router
+
+
+def create_service_app(
+    *,
+    title: str,
+    description: str,
+    settings: ServiceSettings,
+    routers: Sequence[APIRouter],
+    tags: list[dict[str, Any]] | None = None,
+    extra_lifespan: ExtraLifespan | None = None,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[State]:
+        configure_logging(level=settings.log_level, json=settings.log_json, service=settings.service_name)
+        engine = create_engine(settings.effective_database_url)
+        async with AsyncExitStack() as stack:
+            stack.push_async_callback(engine.dispose)
+            http = create_http_client(timeout=settings.upstream_timeout_seconds)
+            stack.push_async_callback(http.aclose)
+            state: State = {
+                "settings": settings,
+                "engine": engine,
+                "sessionmaker": create_sessionmaker(engine),
+                "http": http,
+            }
+            if extra_lifespan is not None:
+                await extra_lifespan(state, stack)
+            yield state
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    install_problem_handlers(app)
+    install_problem_openapi(app, tags=tags)
+    app.include_router(health_router(settings.service_name))
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,143 @@
+"""JWT issue/verification and role dependencies.
+
+The gateway issues tokens; every service verifies them itself with the shared secret, so a
+request that bypasses the gateway gets no further than one that goes through it.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from services.errors import Forbidden, NotAuthenticated
+from services.settings import SharedSettings
+
+TOKEN_URL = "/api/v1/auth/token"
+JWT_ALGORITHM = "HS256"
+JWT_AUDIENCE = "965808-api"
+
+
+class Role(StrEnum):
+    ENTERPRISE = "enterprise"
+    STAFF = "staff"
+    DISPATCHER = "dispatcher"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+    HOTLINE = "hotline"
+    INTEGRATION = "integration"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a person's account or an integration client."""
+
+    subject: str
+    role: Role
+    department_code: str | None = None
+    enterprise_id: str | None = None
+    scopes: tuple[str, ...] = ()
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+
+def issue_token(settings: SharedSettings, principal: Principal) -> tuple[str, int]:
+    now = int(time.time())
+    ttl = settings.access_token_ttl_seconds
+    claims: dict[str, Any] = {
+        "iss": settings.jwt_issuer,
+        "aud": JWT_AUDIENCE,
+        "sub": principal.subject,
+        "role": principal.role.value,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+    }
+    if principal.department_code:
+        claims["dept"] = principal.department_code
+    if principal.enterprise_id:
+        claims["ent"] = principal.enterprise_id
+    if principal.scopes:
+        claims["scope"] = " ".join(principal.scopes)
+    token = jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=JWT_ALGORITHM)
+    return token, ttl
+
+
+def verify_token(settings: SharedSettings, token: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret.get_secret_value(),
+            algorithms=[JWT_ALGORITHM],
+            audience=JWT_AUDIENCE,
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "sub", "iat"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise NotAuthenticated("The access token has expired.", code="token_expired") from exc
+    except jwt.PyJWTError as exc:
+        raise NotAuthenticated("The access token is invalid.", code="invalid_token") from exc
+    try:
+        role = Role(str(claims.get("role")))
+    except ValueError as exc:
+        raise NotAuthenticated("The access token names an unknown role.", code="invalid_token") from exc
+    scope = claims.get("scope") or ""
+    return Principal(
+        subject=str(claims["sub"]),
+        role=role,
+        department_code=claims.get("dept"),
+        enterprise_id=claims.get("ent"),
+        scopes=tuple(scope.split()) if isinstance(scope, str) else (),
+    )
+
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+
+async def optional_principal(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal | None:
+    """The caller if a bearer token was sent; a bad token is always 401, never anonymous."""
+    if token is None:
+        return None
+    settings: SharedSettings = request.state.settings
+    return verify_token(settings, token)
+
+
+async def require_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise NotAuthenticated("This operation requires a bearer token.")
+    return principal
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
+    """Dependency factory: the caller must hold one of `roles`."""
+    allowed = ", ".join(role.value for role in roles)
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(
+                f"Role {principal.role.value!r} may not do this; allowed: {allowed}.",
+                code="role_not_allowed",
+            )
+        return principal
+
+    return dependency
+
+
+AdminPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN))]

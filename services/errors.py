@@ -1,0 +1,232 @@
+"""RFC 9457 problem responses: exception classes that carry status and a stable `code`.
+
+Every service installs `install_problem_handlers`, so every error a client can see is an
+`application/problem+json` body with `type`, `title`, `status`, `detail` and `code`, and no
+traceback ever leaves the process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://965808.example.gov.cn/problems/"
+
+logger = logging.getLogger("services.errors")
+
+
+class ProblemError(Exception):
+    """Base class: raise a subclass (or this with arguments) to answer with a problem."""
+
+    status: int = 400
+    code: str = "bad_request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        title: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        if title is not None:
+            self.title = title
+        self.detail = detail or self.title
+        self.headers = dict(headers or {})
+        self.extra = extra
+        super().__init__(self.detail)
+
+    def to_body(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": PROBLEM_TYPE_BASE + self.code,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "code": self.code,
+        }
+        if instance:
+            body["instance"] = instance
+        body.update(self.extra)
+        if self.status == 422:
+            body.setdefault("errors", [])
+        return body
+
+
+class BadRequest(ProblemError):
+    status, code, title = 400, "bad_request", "Bad request"
+
+
+class NotAuthenticated(ProblemError):
+    status, code, title = 401, "not_authenticated", "Authentication required"
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kwargs)
+
+
+class Forbidden(ProblemError):
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(ProblemError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class Conflict(ProblemError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class PreconditionFailed(ProblemError):
+    status, code, title = 412, "precondition_failed", "Precondition failed"
+
+
+class Unprocessable(ProblemError):
+    status, code, title = 422, "unprocessable", "Unprocessable request"
+
+
+class PayloadTooLarge(ProblemError):
+    status, code, title = 413, "payload_too_large", "Payload too large"
+
+
+class TooManyRequests(ProblemError):
+    status, code, title = 429, "rate_limited", "Too many requests"
+
+
+class UpstreamUnavailable(ProblemError):
+    status, code, title = 503, "upstream_unavailable", "A service this request needs is unavailable"
+
+
+class BadGateway(ProblemError):
+    status, code, title = 502, "bad_gateway", "Upstream service unreachable"
+
+
+class GatewayTimeout(ProblemError):
+    status, code, title = 504, "gateway_timeout", "Upstream service timed out"
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field(examples=[PROBLEM_TYPE_BASE + "not_found"])
+    title: str = Field(examples=["Not found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["item KJ-999 does not exist"])
+    code: str = Field(description="Stable machine-readable error code.", examples=["not_found"])
+    instance: str | None = None
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationProblem(Problem):
+    """A problem listing every invalid field."""
+
+    errors: list[FieldError]
+
+
+def problem_response(status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+_STATUS_CODES: dict[int, str] = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def _clean_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    cleaned = []
+    for error in errors:
+        cleaned.append(
+            {
+                "loc": [part if isinstance(part, (str, int)) else str(part) for part in error.get("loc", ())],
+                "msg": str(error.get("msg", "")),
+                "type": str(error.get("type", "")),
+            }
+        )
+    return cleaned
+
+
+async def _handle_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(exc.status, exc.to_body(request.url.path), exc.headers)
+
+
+async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(error.get("type") == "json_invalid" for error in errors):
+        problem: ProblemError = BadRequest("The request body is not valid JSON.", code="malformed_json")
+        return problem_response(400, problem.to_body(request.url.path))
+    cleaned = _clean_errors(errors)
+    fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in cleaned)
+    problem = Unprocessable(
+        f"Invalid request: {fields}." if fields else "Invalid request.",
+        code="validation_error",
+        errors=cleaned,
+    )
+    return problem_response(422, problem.to_body(request.url.path))
+
+
+async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    code = _STATUS_CODES.get(status, "error")
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    body = ProblemError(detail, code=code, status=status, title=title).to_body(request.url.path)
+    return problem_response(status, body, getattr(exc, "headers", None))
+
+
+async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    problem = ProblemError(
+        "An internal error occurred; it has been logged.",
+        code="internal_error",
+        status=500,
+        title="Internal server error",
+    )
+    return problem_response(500, problem.to_body(request.url.path))
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _handle_problem)
+    app.add_exception_handler(RequestValidationError, _handle_validation)
+    app.add_exception_handler(StarletteHTTPException, _handle_http)
+    app.add_exception_handler(Exception, _handle_unexpected)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries documenting problem statuses of an operation."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        model: type[Problem] = ValidationProblem if status == 422 else Problem
+        out[status] = {"model": model, "description": HTTPStatus(status).phrase}
+    return out

@@ -1,0 +1,1 @@
+"""The SLA worker: the ticket domain's background arm (arq)."""

@@ -1,0 +1,182 @@
+"""Fixtures: a migrated, seeded database; a real Redis; the platform in-process.
+
+Every service app and the gateway run in-process on ASGI transports, the gateway's upstreams
+being the service apps themselves. Each test runs inside one outer transaction that is rolled
+back at the end: the apps' session dependency is overridden to use a session on that
+connection whose commits become savepoints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from catalog_service.app import create_app as create_catalog_app
+from catalog_service.settings import CatalogSettings
+from gateway.app import create_app as create_gateway_app
+from gateway.settings import GatewaySettings
+from notification_service.app import create_app as create_notification_app
+from notification_service.settings import NotificationSettings
+from services.cli import migrate, seed
+from services.db import create_engine, get_session
+from services.embedded_redis import EmbeddedRedis
+from services.settings import SharedSettings
+from tests.support import login, reset_database
+from ticket_service.app import create_app as create_ticket_app
+from ticket_service.settings import TicketSettings
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`REDIS_URL` if set, else an embedded real redis-server for the session."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    embedded = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
+    try:
+        yield embedded.url
+    finally:
+        embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """`DATABASE_URL` if set (PostgreSQL in CI), else a SQLite file for the session."""
+    return os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def base_env(database_url: str, redis_url: str) -> dict[str, str]:
+    return {
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "LOG_LEVEL": "WARNING",
+        "LOG_JSON": "false",
+    }
+
+
+@pytest.fixture(scope="session")
+async def migrated_database(database_url: str, base_env: dict[str, str]) -> str:
+    await reset_database(database_url)
+    await asyncio.to_thread(migrate, database_url)
+    await seed(SharedSettings(**{k: v for k, v in base_env.items()}))  # type: ignore[arg-type]
+    return database_url
+
+
+@pytest.fixture(scope="session")
+async def engine(migrated_database: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(migrated_database)
+    yield engine
+    await engine.dispose()
+
+
+@dataclass
+class SessionHolder:
+    """Where the overridden session dependency finds this test's sessionmaker."""
+
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+
+@dataclass
+class Platform:
+    client: httpx.AsyncClient
+    gateway: FastAPI
+    services: dict[str, FastAPI]
+    upstreams: dict[str, Any]
+    holder: SessionHolder
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    async def token(self, username: str) -> str:
+        if username not in self.tokens:
+            self.tokens[username] = await login(self.client, username)
+        return self.tokens[username]
+
+    async def auth(self, username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {await self.token(username)}"}
+
+
+def _settings_env(base_env: dict[str, str]) -> dict[str, Any]:
+    return {key.lower(): value for key, value in base_env.items()}
+
+
+@pytest.fixture(scope="session")
+async def platform_apps(engine: AsyncEngine, base_env: dict[str, str]) -> AsyncIterator[Platform]:
+    """The four apps with their lifespans running, the gateway proxying in-process."""
+    holder = SessionHolder()
+
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        assert holder.sessionmaker is not None, "platform used outside a test transaction"
+        async with holder.sessionmaker() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            else:
+                await session.commit()
+
+    env = _settings_env(base_env)
+    services = {
+        "catalog": create_catalog_app(CatalogSettings(**env)),
+        "tickets": create_ticket_app(TicketSettings(**env)),
+        "notifications": create_notification_app(NotificationSettings(**env)),
+    }
+    async with AsyncExitStack() as stack:
+        upstreams: dict[str, Any] = {}
+        for name, app in services.items():
+            app.dependency_overrides[get_session] = test_session
+            manager = await stack.enter_async_context(LifespanManager(app))
+            upstreams[name] = manager.app
+        gateway = create_gateway_app(GatewaySettings(**env), upstreams=upstreams)
+        gateway.dependency_overrides[get_session] = test_session
+        gateway_manager = await stack.enter_async_context(LifespanManager(gateway))
+        client = await stack.enter_async_context(
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway_manager.app), base_url="http://testserver")
+        )
+        yield Platform(client=client, gateway=gateway, services=services, upstreams=upstreams, holder=holder)
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """One connection in an outer transaction that the test never commits."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield connection
+        finally:
+            await transaction.rollback()
+
+
+@pytest.fixture
+async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    """A session for direct database checks, inside the test's transaction."""
+    maker = async_sessionmaker(bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+    async with maker() as session:
+        yield session
+
+
+@pytest.fixture
+async def platform(platform_apps: Platform, connection: AsyncConnection) -> AsyncIterator[Platform]:
+    platform_apps.holder.sessionmaker = async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    try:
+        yield platform_apps
+    finally:
+        platform_apps.holder.sessionmaker = None
+
+
+@pytest.fixture
+def client(platform: Platform) -> httpx.AsyncClient:
+    return platform.client

@@ -1,0 +1,70 @@
+"""The platform as real processes: uvicorn servers on free ports, on a scratch database.
+
+The gateway's proxy path (aiohttp) only exists between real servers, so these fixtures start
+the catalogue, ticket and notification services and the gateway, plus a second gateway whose
+ticket upstream is a closed port (502) and whose notification upstream never answers in time
+(504). The scratch database is migrated and seeded like a fresh install; writes made here
+stay in it and it is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from services.cli import migrate, seed
+from services.settings import SharedSettings
+from tests.support import DEMO_PASSWORD, create_scratch_database, drop_scratch_database, free_port, uvicorn_server
+
+
+@dataclass(frozen=True)
+class LivePlatform:
+    gateway_url: str
+    catalog_url: str
+    broken_gateway_url: str
+    admin_token: str
+
+
+@pytest.fixture(scope="session")
+def live(
+    database_url: str, base_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LivePlatform]:
+    scratch = asyncio.run(create_scratch_database(database_url, tmp_path_factory.mktemp("live")))
+    try:
+        migrate(scratch)
+        asyncio.run(seed(SharedSettings(**{**{k.lower(): v for k, v in base_env.items()}, "database_url": scratch})))
+        env = {**base_env, "DATABASE_URL": scratch, "UPSTREAM_TIMEOUT_SECONDS": "1"}
+        ports = {name: free_port() for name in ("catalog", "tickets", "notifications", "gateway", "slow", "broken")}
+        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        env.update(CATALOG_URL=urls["catalog"], TICKET_URL=urls["tickets"], NOTIFICATION_URL=urls["notifications"])
+        closed_port = free_port()
+        with ExitStack() as stack:
+            stack.enter_context(uvicorn_server("catalog_service.app:create_app", ports["catalog"], env))
+            stack.enter_context(uvicorn_server("ticket_service.app:create_app", ports["tickets"], env))
+            stack.enter_context(uvicorn_server("notification_service.app:create_app", ports["notifications"], env))
+            stack.enter_context(uvicorn_server("gateway.app:create_app", ports["gateway"], env))
+            stack.enter_context(uvicorn_server("tests.gateway.slow_upstream:create_app", ports["slow"], env))
+            broken_env = {
+                **env,
+                "TICKET_URL": f"http://127.0.0.1:{closed_port}",
+                "NOTIFICATION_URL": urls["slow"],
+            }
+            stack.enter_context(uvicorn_server("gateway.app:create_app", ports["broken"], broken_env, health=False))
+            token = httpx.post(
+                f"{urls['gateway']}/api/v1/auth/token",
+                data={"username": "admin", "password": DEMO_PASSWORD},
+                timeout=10,
+            ).json()["access_token"]
+            yield LivePlatform(
+                gateway_url=urls["gateway"],
+                catalog_url=urls["catalog"],
+                broken_gateway_url=urls["broken"],
+                admin_token=token,
+            )
+    finally:
+        asyncio.run(drop_scratch_database(database_url, scratch))

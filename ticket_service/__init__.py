@@ -1,0 +1,1 @@
+"""The ticket service: enterprises, orders, tickets and their life cycle, the calendar."""
