@@ -20,7 +20,7 @@ class Department(TimestampMixin, Base):
 
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    short_name: Mapped[str] = mapped_column(String(50), default="")
+    short_name: Mapped[str] = mapped_column(String(100), default="")
     phone: Mapped[str] = mapped_column(String(32), default="")
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)

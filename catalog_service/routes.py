@@ -35,7 +35,7 @@ from catalog_service.schemas import (
     PolicyUpdate,
 )
 from services.auth import AdminPrincipal, OptionalPrincipal, Principal, Role
-from services.db import SessionDep
+from services.db import ReadConnectionDep, SessionDep
 from services.errors import problem_responses
 from services.pagination import Page, PageDep
 from services.responses import cached_json
@@ -85,25 +85,23 @@ departments = APIRouter(tags=["departments"])
 @departments.get("/departments", response_model=Page[DepartmentRead], responses=LIST)
 async def list_departments(
     request: Request,
-    session: SessionDep,
+    db: ReadConnectionDep,
     principal: OptionalPrincipal,
     page: PageDep,
     q: SearchQuery = None,
     status: ActiveStatus | None = None,
 ) -> Response:
     """List the municipal departments (anyone; withdrawn ones only for admin)."""
-    listing = await service.list_departments(
-        session, page=page, q=q, status=status, include_hidden=_is_admin(principal)
-    )
+    listing = await service.list_departments(db, page=page, q=q, status=status, include_hidden=_is_admin(principal))
     return _page_response(request, DepartmentRead, listing)
 
 
 @departments.get("/departments/{code}", response_model=DepartmentRead, responses=READ)
 async def get_department(
-    request: Request, session: SessionDep, principal: OptionalPrincipal, code: DepartmentCodePath
+    request: Request, db: ReadConnectionDep, principal: OptionalPrincipal, code: DepartmentCodePath
 ) -> Response:
     """Get one department (anyone)."""
-    row = await service.get_department(session, code=code, include_hidden=_is_admin(principal))
+    row = await service.get_department(db, code=code, include_hidden=_is_admin(principal))
     return _read(request, DepartmentRead, row)
 
 
@@ -135,23 +133,23 @@ categories = APIRouter(tags=["categories"])
 @categories.get("/categories", response_model=Page[CategoryRead], responses=LIST)
 async def list_categories(
     request: Request,
-    session: SessionDep,
+    db: ReadConnectionDep,
     principal: OptionalPrincipal,
     page: PageDep,
     q: SearchQuery = None,
     status: ActiveStatus | None = None,
 ) -> Response:
     """List the service categories (anyone)."""
-    listing = await service.list_categories(session, page=page, q=q, status=status, include_hidden=_is_admin(principal))
+    listing = await service.list_categories(db, page=page, q=q, status=status, include_hidden=_is_admin(principal))
     return _page_response(request, CategoryRead, listing)
 
 
 @categories.get("/categories/{code}", response_model=CategoryRead, responses=READ)
 async def get_category(
-    request: Request, session: SessionDep, principal: OptionalPrincipal, code: CategoryCodePath
+    request: Request, db: ReadConnectionDep, principal: OptionalPrincipal, code: CategoryCodePath
 ) -> Response:
     """Get one category with its default co-handling departments (anyone)."""
-    row = await service.get_category(session, code=code, include_hidden=_is_admin(principal))
+    row = await service.get_category(db, code=code, include_hidden=_is_admin(principal))
     return _read(request, CategoryRead, row)
 
 
@@ -181,7 +179,7 @@ policies = APIRouter(tags=["policies"])
 @policies.get("/policies", response_model=Page[PolicyRead], responses=LIST)
 async def list_policies(
     request: Request,
-    session: SessionDep,
+    db: ReadConnectionDep,
     principal: OptionalPrincipal,
     page: PageDep,
     q: SearchQuery = None,
@@ -190,17 +188,17 @@ async def list_policies(
 ) -> Response:
     """List published enterprise policies, filterable by level (anyone)."""
     listing = await service.list_policies(
-        session, page=page, q=q, level=level, status=status, include_hidden=_is_admin(principal)
+        db, page=page, q=q, level=level, status=status, include_hidden=_is_admin(principal)
     )
     return _page_response(request, PolicyRead, listing)
 
 
 @policies.get("/policies/{code}", response_model=PolicyRead, responses=READ)
 async def get_policy(
-    request: Request, session: SessionDep, principal: OptionalPrincipal, code: PolicyCodePath
+    request: Request, db: ReadConnectionDep, principal: OptionalPrincipal, code: PolicyCodePath
 ) -> Response:
     """Get one policy (anyone, if published)."""
-    row = await service.get_policy(session, code=code, include_hidden=_is_admin(principal))
+    row = await service.get_policy(db, code=code, include_hidden=_is_admin(principal))
     return _read(request, PolicyRead, row)
 
 
@@ -236,7 +234,7 @@ items = APIRouter(tags=["items"])
 @items.get("/items", response_model=Page[ItemRead], responses=LIST)
 async def list_items(
     request: Request,
-    session: SessionDep,
+    db: ReadConnectionDep,
     principal: OptionalPrincipal,
     page: PageDep,
     q: SearchQuery = None,
@@ -249,7 +247,7 @@ async def list_items(
 ) -> Response:
     """List service items; published ones for everyone, all for admin."""
     listing = await service.list_items(
-        session,
+        db,
         page=page,
         q=q,
         category_code=category_code,
@@ -262,9 +260,11 @@ async def list_items(
 
 
 @items.get("/items/{code}", response_model=ItemRead, responses={**READ, 304: {"description": "Not modified"}})
-async def get_item(request: Request, session: SessionDep, principal: OptionalPrincipal, code: ItemCodePath) -> Response:
+async def get_item(
+    request: Request, db: ReadConnectionDep, principal: OptionalPrincipal, code: ItemCodePath
+) -> Response:
     """Get one service item (anyone, if published); honours If-None-Match."""
-    row = await service.get_item(session, code=code, include_hidden=_is_admin(principal))
+    row = await service.get_item(db, code=code, include_hidden=_is_admin(principal))
     return _read(request, ItemRead, row)
 
 
@@ -304,26 +304,29 @@ menus = APIRouter(tags=["menus"])
 @menus.get("/menus", response_model=Page[MenuRead], responses=LIST)
 async def list_menus(
     request: Request,
-    session: SessionDep,
+    db: ReadConnectionDep,
     principal: OptionalPrincipal,
     page: PageDep,
     status: ItemStatus | None = None,
 ) -> Response:
     """List menu editions; published ones for everyone, all for admin."""
-    listing = await service.list_menus(session, page=page, status=status, include_hidden=_is_admin(principal))
+    listing = await service.list_menus(db, page=page, status=status, include_hidden=_is_admin(principal))
     return _page_response(request, MenuRead, listing)
 
 
 @menus.get("/menus/current", response_model=MenuDetail, responses=READ)
-async def get_current_menu(request: Request, session: SessionDep) -> Response:
-    """The live menu edition with its items (anyone)."""
-    return _read(request, MenuDetail, await service.get_current_menu(session))
+async def get_current_menu(request: Request, db: ReadConnectionDep, principal: OptionalPrincipal) -> Response:
+    """The live menu edition with its published items (anyone)."""
+    menu = await service.get_current_menu(db, include_hidden=_is_admin(principal))
+    return _read(request, MenuDetail, menu)
 
 
 @menus.get("/menus/{code}", response_model=MenuDetail, responses=READ)
-async def get_menu(request: Request, session: SessionDep, principal: OptionalPrincipal, code: MenuCodePath) -> Response:
+async def get_menu(
+    request: Request, db: ReadConnectionDep, principal: OptionalPrincipal, code: MenuCodePath
+) -> Response:
     """One menu edition with its items (anyone, if published)."""
-    row = await service.get_menu(session, code=code, include_hidden=_is_admin(principal))
+    row = await service.get_menu(db, code=code, include_hidden=_is_admin(principal))
     return _read(request, MenuDetail, row)
 
 

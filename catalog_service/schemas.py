@@ -219,8 +219,14 @@ class ItemRead(BaseModel):
 # Menu editions
 
 
+def _not_reserved(code: str) -> str:
+    if code.lower() == "current":
+        raise ValueError("'current' is reserved for the live edition")
+    return code
+
+
 class MenuCreate(_Input):
-    code: MenuCode = Field(examples=["2016-01"])
+    code: Annotated[MenuCode, AfterValidator(_not_reserved)] = Field(examples=["2016-01"])
     title: Title = Field(examples=["镇江市涉企服务菜单（第一批）"])
     description: LongText = ""
     item_codes: Annotated[list[ItemCode], Field(min_length=1, max_length=500), AfterValidator(_unique)]

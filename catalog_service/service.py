@@ -34,7 +34,7 @@ from catalog_service.schemas import (
     PolicyCreate,
     PolicyUpdate,
 )
-from services.db import Base, utcnow
+from services.db import Base, Reader, utcnow
 from services.pagination import PageParams, decode_cursor, encode_cursor
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -67,7 +67,7 @@ def _search(q: str, *columns: InstrumentedAttribute[str]) -> ColumnElement[bool]
 
 
 async def _page(
-    session: AsyncSession,
+    db: Reader,
     model: type[Base],
     *,
     conditions: list[ColumnElement[bool]],
@@ -80,7 +80,7 @@ async def _page(
         (after,) = decode_cursor(page.cursor, arity=1)
         conditions = [*conditions, code_column > str(after)]
     statement: Select[Any] = select(table).where(and_(True, *conditions)).order_by(code_column).limit(page.limit + 1)
-    result = await session.execute(statement)
+    result = await db.execute(statement)
     rows = [dict(row) for row in result.mappings().all()]
     next_cursor = None
     if len(rows) > page.limit:
@@ -89,9 +89,9 @@ async def _page(
     return Listing(rows=rows, next_cursor=next_cursor)
 
 
-async def _get_row(session: AsyncSession, model: type[Base], code: str) -> dict[str, Any] | None:
+async def _get_row(db: Reader, model: type[Base], code: str) -> dict[str, Any] | None:
     table = model.__table__
-    result = await session.execute(select(table).where(table.c.code == code))
+    result = await db.execute(select(table).where(table.c.code == code))
     row = result.mappings().first()
     return dict(row) if row is not None else None
 
@@ -130,6 +130,8 @@ async def _missing_codes(
 
 
 def _apply(entity: Base, changes: dict[str, Any]) -> None:
+    if not changes:
+        return
     for field, value in changes.items():
         setattr(entity, field, value)
     entity.version += 1  # type: ignore[attr-defined]
@@ -139,7 +141,7 @@ def _apply(entity: Base, changes: dict[str, Any]) -> None:
 
 
 async def list_departments(
-    session: AsyncSession, *, page: PageParams, q: str | None, status: str | None, include_hidden: bool
+    db: Reader, *, page: PageParams, q: str | None, status: str | None, include_hidden: bool
 ) -> Listing:
     conditions: list[ColumnElement[bool]] = []
     if not include_hidden:
@@ -148,11 +150,11 @@ async def list_departments(
         conditions.append(Department.status == status)
     if q:
         conditions.append(_search(q, Department.name, Department.short_name, Department.code))
-    return await _page(session, Department, conditions=conditions, page=page)
+    return await _page(db, Department, conditions=conditions, page=page)
 
 
-async def get_department(session: AsyncSession, *, code: str, include_hidden: bool) -> dict[str, Any]:
-    row = await _get_row(session, Department, code)
+async def get_department(db: Reader, *, code: str, include_hidden: bool) -> dict[str, Any]:
+    row = await _get_row(db, Department, code)
     if row is None or (not include_hidden and row["status"] != "active"):
         raise ResourceNotFound("department", code)
     return row
@@ -199,7 +201,7 @@ async def withdraw_department(session: AsyncSession, *, code: str) -> Department
 
 
 async def list_categories(
-    session: AsyncSession, *, page: PageParams, q: str | None, status: str | None, include_hidden: bool
+    db: Reader, *, page: PageParams, q: str | None, status: str | None, include_hidden: bool
 ) -> Listing:
     conditions: list[ColumnElement[bool]] = []
     if not include_hidden:
@@ -208,11 +210,11 @@ async def list_categories(
         conditions.append(Category.status == status)
     if q:
         conditions.append(_search(q, Category.name, Category.description, Category.code))
-    return await _page(session, Category, conditions=conditions, page=page)
+    return await _page(db, Category, conditions=conditions, page=page)
 
 
-async def get_category(session: AsyncSession, *, code: str, include_hidden: bool) -> dict[str, Any]:
-    row = await _get_row(session, Category, code)
+async def get_category(db: Reader, *, code: str, include_hidden: bool) -> dict[str, Any]:
+    row = await _get_row(db, Category, code)
     if row is None or (not include_hidden and row["status"] != "active"):
         raise ResourceNotFound("category", code)
     return row
@@ -267,7 +269,7 @@ async def withdraw_category(session: AsyncSession, *, code: str) -> Category:
 
 
 async def list_policies(
-    session: AsyncSession,
+    db: Reader,
     *,
     page: PageParams,
     q: str | None,
@@ -284,11 +286,11 @@ async def list_policies(
         conditions.append(Policy.level == level)
     if q:
         conditions.append(_search(q, Policy.title, Policy.summary, Policy.document_number))
-    return await _page(session, Policy, conditions=conditions, page=page)
+    return await _page(db, Policy, conditions=conditions, page=page)
 
 
-async def get_policy(session: AsyncSession, *, code: str, include_hidden: bool) -> dict[str, Any]:
-    row = await _get_row(session, Policy, code)
+async def get_policy(db: Reader, *, code: str, include_hidden: bool) -> dict[str, Any]:
+    row = await _get_row(db, Policy, code)
     if row is None or (not include_hidden and row["status"] != "published"):
         raise ResourceNotFound("policy", code)
     return row
@@ -324,7 +326,7 @@ async def set_policy_status(session: AsyncSession, *, code: str, status: str) ->
 
 
 async def list_items(
-    session: AsyncSession,
+    db: Reader,
     *,
     page: PageParams,
     q: str | None,
@@ -347,12 +349,12 @@ async def list_items(
         conditions.append(ServiceItem.eligible_sizes_text.contains(f",{eligible_size},", autoescape=True))
     if q:
         conditions.append(_search(q, ServiceItem.title, ServiceItem.description, ServiceItem.code))
-    listing = await _page(session, ServiceItem, conditions=conditions, page=page)
+    listing = await _page(db, ServiceItem, conditions=conditions, page=page)
     return Listing(rows=[_item_row(row) for row in listing.rows], next_cursor=listing.next_cursor)
 
 
-async def get_item(session: AsyncSession, *, code: str, include_hidden: bool) -> dict[str, Any]:
-    row = await _get_row(session, ServiceItem, code)
+async def get_item(db: Reader, *, code: str, include_hidden: bool) -> dict[str, Any]:
+    row = await _get_row(db, ServiceItem, code)
     if row is None or (not include_hidden and row["status"] != "published"):
         raise ResourceNotFound("item", code)
     return _item_row(row)
@@ -433,33 +435,37 @@ def item_read(item: ServiceItem) -> dict[str, Any]:
 # Menu editions
 
 
-async def list_menus(session: AsyncSession, *, page: PageParams, status: str | None, include_hidden: bool) -> Listing:
+async def list_menus(db: Reader, *, page: PageParams, status: str | None, include_hidden: bool) -> Listing:
     conditions: list[ColumnElement[bool]] = []
     if not include_hidden:
         conditions.append(Menu.status == "published")
     if status is not None:
         conditions.append(Menu.status == status)
-    return await _page(session, Menu, conditions=conditions, page=page)
+    return await _page(db, Menu, conditions=conditions, page=page)
 
 
-async def _menu_items(session: AsyncSession, codes: list[str]) -> list[dict[str, Any]]:
+async def _menu_items(db: Reader, codes: list[str], *, include_hidden: bool) -> list[dict[str, Any]]:
+    """The edition's items in its order; items withdrawn since are shown to admins only."""
     table = ServiceItem.__table__
-    result = await session.execute(select(table).where(table.c.code.in_(codes)))
+    statement = select(table).where(table.c.code.in_(codes))
+    if not include_hidden:
+        statement = statement.where(table.c.status == "published")
+    result = await db.execute(statement)
     by_code = {row["code"]: _item_row(dict(row)) for row in result.mappings().all()}
     return [by_code[code] for code in codes if code in by_code]
 
 
-async def get_menu(session: AsyncSession, *, code: str, include_hidden: bool) -> dict[str, Any]:
-    row = await _get_row(session, Menu, code)
+async def get_menu(db: Reader, *, code: str, include_hidden: bool) -> dict[str, Any]:
+    row = await _get_row(db, Menu, code)
     if row is None or (not include_hidden and row["status"] != "published"):
         raise ResourceNotFound("menu", code)
-    row["items"] = await _menu_items(session, row["item_codes"])
+    row["items"] = await _menu_items(db, row["item_codes"], include_hidden=include_hidden)
     return row
 
 
-async def get_current_menu(session: AsyncSession) -> dict[str, Any]:
+async def get_current_menu(db: Reader, *, include_hidden: bool = False) -> dict[str, Any]:
     table = Menu.__table__
-    result = await session.execute(
+    result = await db.execute(
         select(table)
         .where(table.c.status == "published")
         .order_by(table.c.published_on.desc(), table.c.published_at.desc())
@@ -469,7 +475,7 @@ async def get_current_menu(session: AsyncSession) -> dict[str, Any]:
     if row is None:
         raise ResourceNotFound("menu", "current")
     menu = dict(row)
-    menu["items"] = await _menu_items(session, menu["item_codes"])
+    menu["items"] = await _menu_items(db, menu["item_codes"], include_hidden=include_hidden)
     return menu
 
 

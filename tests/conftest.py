@@ -28,7 +28,7 @@ from gateway.settings import GatewaySettings
 from notification_service.app import create_app as create_notification_app
 from notification_service.settings import NotificationSettings
 from services.cli import migrate, seed
-from services.db import create_engine, get_session
+from services.db import create_engine, get_read_connection, get_session
 from services.embedded_redis import EmbeddedRedis
 from services.settings import SharedSettings
 from tests.support import login, reset_database
@@ -86,6 +86,7 @@ class SessionHolder:
     """Where the overridden session dependency finds this test's sessionmaker."""
 
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    connection: AsyncConnection | None = None
 
 
 @dataclass
@@ -126,6 +127,11 @@ async def platform_apps(engine: AsyncEngine, base_env: dict[str, str]) -> AsyncI
             else:
                 await session.commit()
 
+    async def test_read_connection() -> AsyncIterator[AsyncConnection]:
+        assert holder.connection is not None, "platform used outside a test transaction"
+        yield holder.connection
+
+    overrides = {get_session: test_session, get_read_connection: test_read_connection}
     env = _settings_env(base_env)
     services = {
         "catalog": create_catalog_app(CatalogSettings(**env)),
@@ -135,11 +141,11 @@ async def platform_apps(engine: AsyncEngine, base_env: dict[str, str]) -> AsyncI
     async with AsyncExitStack() as stack:
         upstreams: dict[str, Any] = {}
         for name, app in services.items():
-            app.dependency_overrides[get_session] = test_session
+            app.dependency_overrides.update(overrides)
             manager = await stack.enter_async_context(LifespanManager(app))
             upstreams[name] = manager.app
         gateway = create_gateway_app(GatewaySettings(**env), upstreams=upstreams)
-        gateway.dependency_overrides[get_session] = test_session
+        gateway.dependency_overrides.update(overrides)
         gateway_manager = await stack.enter_async_context(LifespanManager(gateway))
         client = await stack.enter_async_context(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway_manager.app), base_url="http://testserver")
@@ -168,6 +174,7 @@ async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
 
 @pytest.fixture
 async def platform(platform_apps: Platform, connection: AsyncConnection) -> AsyncIterator[Platform]:
+    platform_apps.holder.connection = connection
     platform_apps.holder.sessionmaker = async_sessionmaker(
         bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
@@ -175,6 +182,7 @@ async def platform(platform_apps: Platform, connection: AsyncConnection) -> Asyn
         yield platform_apps
     finally:
         platform_apps.holder.sessionmaker = None
+        platform_apps.holder.connection = None
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ def upgrade() -> None:
         "departments",
         sa.Column("code", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("short_name", sa.String(length=50), nullable=False),
+        sa.Column("short_name", sa.String(length=100), nullable=False),
         sa.Column("phone", sa.String(length=32), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
