@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from datetime import time
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.settings import ServiceSettings
@@ -10,3 +13,7 @@ class TicketSettings(ServiceSettings):
 
     port: int = 8002
     service_name: str = "tickets"
+    workday_end: time | None = Field(
+        None, description="End of a working day for deadlines, local time; unset means 24:00."
+    )
+    timezone: str = "Asia/Shanghai"
