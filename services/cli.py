@@ -44,12 +44,13 @@ async def seed(settings: SharedSettings) -> dict[str, int]:
     from catalog_service.seed_data import DEPARTMENTS
     from gateway.seed import seed_accounts
     from services.db import create_engine, create_sessionmaker
-    from ticket_service.seed import demo_enterprise_ids
+    from ticket_service.seed import demo_enterprise_ids, seed_enterprises
 
     engine = create_engine(settings.effective_database_url)
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
             created = await seed_catalog(session)
+            created["enterprises"] = await seed_enterprises(session)
             created["accounts"] = await seed_accounts(
                 session,
                 password=settings.demo_password.get_secret_value(),

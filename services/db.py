@@ -76,7 +76,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql(connection.get_execution_options().get("sqlite_begin", "BEGIN"))
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -98,7 +98,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    """Sessions for writes. On SQLite they BEGIN IMMEDIATE: writers queue at the start instead
+    of failing when a read snapshot cannot be upgraded, so concurrent actions serialise."""
+    bind = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE") if engine.dialect.name == "sqlite" else engine
+    return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -115,6 +118,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """For work that must commit on its own, apart from the request's session."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.state.sessionmaker
+    return sessionmaker
+
+
+SessionFactoryDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 
 
 async def get_read_connection(request: Request) -> AsyncIterator[AsyncConnection]:

@@ -16,6 +16,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -216,8 +218,22 @@ async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(500, problem.to_body(request.url.path))
 
 
+async def _handle_integrity(request: Request, exc: Exception) -> JSONResponse:
+    # A uniqueness race that the domain checks could not see (two requests at once).
+    logger.warning("integrity error on %s %s: %s", request.method, request.url.path, exc)
+    problem = Conflict("The change conflicts with data saved at the same time; retry.", code="conflict")
+    return problem_response(409, problem.to_body(request.url.path))
+
+
+async def _handle_stale(request: Request, exc: Exception) -> JSONResponse:
+    problem = Conflict("Another change to this resource was saved first; reload and retry.", code="concurrent_update")
+    return problem_response(409, problem.to_body(request.url.path))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _handle_problem)
+    app.add_exception_handler(IntegrityError, _handle_integrity)
+    app.add_exception_handler(StaleDataError, _handle_stale)
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
     app.add_exception_handler(Exception, _handle_unexpected)

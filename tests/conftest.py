@@ -28,7 +28,7 @@ from gateway.settings import GatewaySettings
 from notification_service.app import create_app as create_notification_app
 from notification_service.settings import NotificationSettings
 from services.cli import migrate, seed
-from services.db import create_engine, get_read_connection, get_session
+from services.db import create_engine, get_read_connection, get_session, get_sessionmaker
 from services.embedded_redis import EmbeddedRedis
 from services.settings import SharedSettings
 from tests.support import login, reset_database
@@ -131,19 +131,30 @@ async def platform_apps(engine: AsyncEngine, base_env: dict[str, str]) -> AsyncI
         assert holder.connection is not None, "platform used outside a test transaction"
         yield holder.connection
 
-    overrides = {get_session: test_session, get_read_connection: test_read_connection}
-    env = _settings_env(base_env)
-    services = {
-        "catalog": create_catalog_app(CatalogSettings(**env)),
-        "tickets": create_ticket_app(TicketSettings(**env)),
-        "notifications": create_notification_app(NotificationSettings(**env)),
+    def test_sessionmaker() -> async_sessionmaker[AsyncSession]:
+        assert holder.sessionmaker is not None, "platform used outside a test transaction"
+        return holder.sessionmaker
+
+    overrides = {
+        get_session: test_session,
+        get_read_connection: test_read_connection,
+        get_sessionmaker: test_sessionmaker,
     }
+    env = _settings_env(base_env)
     async with AsyncExitStack() as stack:
+        services: dict[str, FastAPI] = {}
         upstreams: dict[str, Any] = {}
-        for name, app in services.items():
+
+        async def start(name: str, app: FastAPI) -> None:
             app.dependency_overrides.update(overrides)
             manager = await stack.enter_async_context(LifespanManager(app))
-            upstreams[name] = manager.app
+            services[name], upstreams[name] = app, manager.app
+
+        await start("catalog", create_catalog_app(CatalogSettings(**env)))
+        # The ticket service reaches the catalogue over HTTP semantics, in-process.
+        catalog_transport = httpx.ASGITransport(app=upstreams["catalog"])
+        await start("tickets", create_ticket_app(TicketSettings(**env), catalog_transport=catalog_transport))
+        await start("notifications", create_notification_app(NotificationSettings(**env)))
         gateway = create_gateway_app(GatewaySettings(**env), upstreams=upstreams)
         gateway.dependency_overrides.update(overrides)
         gateway_manager = await stack.enter_async_context(LifespanManager(gateway))

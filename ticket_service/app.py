@@ -4,27 +4,45 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
+import httpx
 from fastapi import FastAPI
 
 from services.app import State, create_service_app
+from services.http import create_http_client
 from ticket_service.calendar_service import CalendarCache
+from ticket_service.catalog_client import CatalogClient
 from ticket_service.routes import router
 from ticket_service.settings import TicketSettings
+from ticket_service.ticket_routes import router as ticket_router
 
-TAGS = [{"name": "calendar", "description": "Working days (工作日), official holidays and make-up days; deadlines."}]
+TAGS = [
+    {"name": "tickets", "description": "Cases (诉求/工单) under the 1-3-5 rule, their audit trail and feedback."},
+    {"name": "ticket actions", "description": "Life-cycle actions; `If-Match: <version>` guards against lost updates."},
+    {"name": "orders", "description": "Ordering from the menu (点菜单): one ticket per item."},
+    {"name": "enterprises", "description": "Enterprises and their unified social credit codes."},
+    {"name": "calendar", "description": "Working days (工作日), official holidays and make-up days; deadlines."},
+]
 
 
-def create_app(settings: TicketSettings | None = None) -> FastAPI:
+def create_app(
+    settings: TicketSettings | None = None, *, catalog_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """`catalog_transport` replaces the network for the catalogue client (in-process tests)."""
     settings = settings or TicketSettings()
 
-    async def extra(state: State, _stack: AsyncExitStack) -> None:
+    async def extra(state: State, stack: AsyncExitStack) -> None:
         state["calendar_cache"] = CalendarCache(day_end=settings.workday_end, tz=settings.timezone)
+        catalog_http = create_http_client(
+            base_url=settings.catalog_url, timeout=settings.catalog_timeout_seconds, transport=catalog_transport
+        )
+        stack.push_async_callback(catalog_http.aclose)
+        state["catalog"] = CatalogClient(catalog_http)
 
     return create_service_app(
         title="965808 ticket service",
         description="Enterprises, orders and tickets under the 1-3-5 rule; the working-day calendar.",
         settings=settings,
-        routers=[router],
+        routers=[router, ticket_router],
         tags=TAGS,
         extra_lifespan=extra,
     )

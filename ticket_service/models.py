@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.db import Base, UtcDateTime, utcnow
@@ -69,3 +69,137 @@ class OutboxEvent(Base):
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Enterprise(Base):
+    __tablename__ = "enterprises"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    size: Mapped[str] = mapped_column(String(8), index=True)
+    taiwan_funded: Mapped[bool] = mapped_column(Boolean, default=False)
+    industry: Mapped[str] = mapped_column(String(100), default="")
+    park: Mapped[str] = mapped_column(String(100), default="")
+    contact_name: Mapped[str] = mapped_column(String(50), default="")
+    contact_phone: Mapped[str] = mapped_column(String(32), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class TicketNumber(Base):
+    """A portable sequence: one row per ticket gives its human-readable number."""
+
+    __tablename__ = "ticket_numbers"
+
+    seq: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_department_status", "department_code", "status"),
+        Index("ix_tickets_received", "received_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    enterprise_id: Mapped[str | None] = mapped_column(ForeignKey("enterprises.id"), nullable=True, index=True)
+    order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), nullable=True, index=True)
+    item_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    item_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    category_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    department_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    co_department_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # ",a,b," so that "tickets a department takes part in" is one LIKE on both databases.
+    co_departments_text: Mapped[str] = mapped_column(String(400), default=",")
+    sla_profile: Mapped[str] = mapped_column(String(16), default="1-3-5")
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    accept_due: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    resolve_due: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    final_due: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    overdue: Mapped[list[str]] = mapped_column(JSON, default=list)
+    is_overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    paused_from: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    reply: Mapped[str | None] = mapped_column(Text, nullable=True)
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)
+    explanation: Mapped[str | None] = mapped_column(Text, nullable=True)
+    resolution_round: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    # The ORM adds "AND version = :old" to every UPDATE: a lost update becomes StaleDataError (409).
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class TicketEvent(Base):
+    """Append-only, hash-chained audit trail of a ticket (全程监管)."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (UniqueConstraint("ticket_id", "seq", name="uq_ticket_events_ticket_seq"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("ticket_id", "resolution_round", name="uq_feedback_ticket_round"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    resolution_round: Mapped[int] = mapped_column(Integer)
+    rating: Mapped[str] = mapped_column(String(24))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(16), default="web")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class IdempotencyKey(Base):
+    """One row per (caller, Idempotency-Key): in flight, or done with the stored response."""
+
+    __tablename__ = "idempotency_keys"
+
+    principal: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    response_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response_body: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -1,4 +1,4 @@
-"""Ticket-service endpoints. Today: the working-day calendar and deadlines."""
+"""Ticket-service endpoints: the working-day calendar and enterprises (tickets: `ticket_routes`)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,20 @@ from pydantic import TypeAdapter
 from services.auth import AdminPrincipal, Principal, Role, require_roles
 from services.db import ReadConnectionDep, SessionDep
 from services.errors import problem_responses
+from services.pagination import Page, PageDep
 from services.responses import cached_json
 from services.workdays import MAX_YEAR, MIN_YEAR, OverlayDay
-from ticket_service import calendar_service
-from ticket_service.schemas import CalendarChangeRead, CalendarYearRead, CalendarYearUpdate, DeadlinesRead
+from ticket_service import calendar_service, service
+from ticket_service.schemas import (
+    CalendarChangeRead,
+    CalendarYearRead,
+    CalendarYearUpdate,
+    DeadlinesRead,
+    EnterpriseCreate,
+    EnterpriseRead,
+    EnterpriseSize,
+    EnterpriseUpdate,
+)
 
 router = APIRouter(prefix="/api/v1")
 calendar = APIRouter(prefix="/calendar", tags=["calendar"])
@@ -85,3 +95,58 @@ async def year_changes(db: ReadConnectionDep, _: SupervisorOrAdmin, year: YearPa
 
 
 router.include_router(calendar)
+
+
+# Enterprises
+
+enterprises = APIRouter(prefix="/enterprises", tags=["enterprises"])
+EnterpriseRegistrar = Annotated[Principal, Depends(require_roles(Role.DISPATCHER, Role.ADMIN))]
+EnterpriseReader = Annotated[
+    Principal, Depends(require_roles(Role.ENTERPRISE, Role.STAFF, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN))
+]
+EnterpriseEditor = Annotated[Principal, Depends(require_roles(Role.ENTERPRISE, Role.DISPATCHER, Role.ADMIN))]
+EnterpriseIdPath = Annotated[str, Path(max_length=36)]
+
+
+@enterprises.post(
+    "", status_code=201, response_model=EnterpriseRead, responses=problem_responses(400, 401, 403, 409, 422)
+)
+async def create_enterprise(session: SessionDep, principal: EnterpriseRegistrar, body: EnterpriseCreate) -> Any:
+    """Register an enterprise with its unified social credit code (dispatcher, admin)."""
+    enterprise = await service.create_enterprise(session, data=body)
+    return service.enterprise_read(enterprise, principal)
+
+
+@enterprises.get("", response_model=Page[EnterpriseRead], responses=problem_responses(400, 401, 403, 422))
+async def list_enterprises(
+    db: ReadConnectionDep,
+    principal: EnterpriseReader,
+    page: PageDep,
+    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    size: EnterpriseSize | None = None,
+) -> Any:
+    """List enterprises; an enterprise account sees only its own (enterprise, staff, dispatcher, supervisor, admin)."""
+    items, next_cursor = await service.list_enterprises(db, principal=principal, page=page, q=q, size=size)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@enterprises.get(
+    "/{enterprise_id}", response_model=EnterpriseRead, responses=problem_responses(400, 401, 403, 404, 422)
+)
+async def get_enterprise(db: ReadConnectionDep, principal: EnterpriseReader, enterprise_id: EnterpriseIdPath) -> Any:
+    """One enterprise; an enterprise account only its own (enterprise, staff, dispatcher, supervisor, admin)."""
+    return await service.get_enterprise(db, enterprise_id=enterprise_id, principal=principal)
+
+
+@enterprises.patch(
+    "/{enterprise_id}", response_model=EnterpriseRead, responses=problem_responses(400, 401, 403, 404, 422)
+)
+async def update_enterprise(
+    session: SessionDep, principal: EnterpriseEditor, enterprise_id: EnterpriseIdPath, body: EnterpriseUpdate
+) -> Any:
+    """Change an enterprise's details; an enterprise account only its own (enterprise, dispatcher, admin)."""
+    enterprise = await service.update_enterprise(session, enterprise_id=enterprise_id, data=body, principal=principal)
+    return service.enterprise_read(enterprise, principal)
+
+
+router.include_router(enterprises)

@@ -69,3 +69,232 @@ class CalendarChangeRead(BaseModel):
     previous_complete: bool
     days: list[dict[str, object]]
     previous_days: list[dict[str, object]]
+
+
+# Enterprises
+
+EnterpriseSize = Literal["large", "medium", "small", "micro"]
+CreditCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=18, max_length=18)]
+PhoneText = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+() -]{0,32}$")]
+ShortName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EnterpriseCreate(_Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] = Field(
+        examples=["镇江台丰精密机械有限公司"]
+    )
+    credit_code: CreditCode = Field(description="Unified social credit code (GB 32100-2015).")
+    size: EnterpriseSize
+    taiwan_funded: bool = False
+    industry: ShortName = ""
+    park: ShortName = ""
+    contact_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] = ""
+    contact_phone: PhoneText = ""
+
+
+class EnterpriseUpdate(_Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    size: EnterpriseSize | None = None
+    taiwan_funded: bool | None = None
+    industry: ShortName | None = None
+    park: ShortName | None = None
+    contact_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
+    contact_phone: PhoneText | None = None
+
+
+class EnterpriseRead(BaseModel):
+    id: str
+    name: str
+    credit_code: str
+    size: EnterpriseSize
+    taiwan_funded: bool
+    industry: str
+    park: str
+    contact_name: str
+    contact_phone: str = Field(description="Masked (138****1234) for roles that do not need it.")
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+# Tickets
+
+Channel = Literal["web", "hotline", "visit", "onsite"]
+TicketKind = Literal["order", "request", "hotline"]
+TicketStatus = Literal[
+    "submitted",
+    "accepted",
+    "in_progress",
+    "paused",
+    "joint_review",
+    "escalated",
+    "resolved",
+    "explained",
+    "returned",
+    "closed",
+    "withdrawn",
+]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+RequiredText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+DepartmentCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,31}$")]
+ItemCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9-]{1,31}$")]
+
+
+class ItemSnapshot(BaseModel):
+    code: str
+    title: str
+    category_code: str
+    lead_department_code: str
+    co_department_codes: list[str]
+    sla_profile: str
+
+
+class TicketRead(BaseModel):
+    id: str
+    number: str = Field(description="Human-readable number read to callers, e.g. T20261128000042.")
+    kind: TicketKind
+    channel: Channel
+    status: TicketStatus
+    enterprise_id: str | None
+    order_id: str | None
+    item_code: str | None
+    item: ItemSnapshot | None = None
+    category_code: str | None
+    title: str
+    description: str
+    department_code: str | None = Field(description="Assigned department; null while in the dispatch queue.")
+    co_department_codes: list[str]
+    sla_profile: str
+    received_at: datetime
+    accept_due: datetime
+    resolve_due: datetime
+    final_due: datetime
+    provisional: bool
+    overdue: list[str] = Field(description="Missed deadlines: accept, resolve, final.")
+    paused_at: datetime | None
+    accepted_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    reply: str | None
+    result: str | None
+    explanation: str | None
+    version: int
+    allowed_actions: list[str] = Field(description="What the caller may do now.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class TicketCreate(_Input):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] = Field(
+        examples=["用电增容审批进度咨询"]
+    )
+    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8000)]
+    category_code: DepartmentCode | None = None
+    channel: Literal["web", "visit", "onsite"] = "web"
+    enterprise_id: str | None = Field(None, max_length=36, description="Dispatchers only: on whose behalf.")
+    department_code: DepartmentCode | None = Field(None, description="Dispatchers only: route at once.")
+    received_at: datetime | None = Field(
+        None, description="Dispatchers only: when a visit was received (≤ 30 days back, not in the future)."
+    )
+
+
+class OrderLine(_Input):
+    item_code: ItemCode
+    note: Note = ""
+
+
+class OrderCreate(_Input):
+    items: list[OrderLine] = Field(min_length=1, max_length=20)
+
+
+class OrderRead(BaseModel):
+    id: str
+    enterprise_id: str
+    created_at: datetime
+    tickets: list[TicketRead]
+
+
+class ActionNote(_Input):
+    note: Note = ""
+
+
+class AcceptBody(_Input):
+    note: RequiredText = Field(description="The reply to the enterprise (受理回复).")
+
+
+class RequestInfoBody(_Input):
+    note: RequiredText = Field(description="What the department needs from the enterprise.")
+
+
+class ResolveBody(_Input):
+    result: RequiredText
+
+
+class ExplainBody(_Input):
+    explanation: RequiredText
+
+
+class JointReviewBody(_Input):
+    co_department_codes: list[DepartmentCode] = Field(min_length=1, max_length=10)
+    note: RequiredText
+
+
+class ReasonBody(_Input):
+    reason: RequiredText
+
+
+class OptionalReasonBody(_Input):
+    reason: Note = ""
+
+
+class TransferBody(_Input):
+    department_code: DepartmentCode
+    reason: RequiredText
+
+
+class EmptyBody(_Input):
+    pass
+
+
+class TicketEventRead(BaseModel):
+    seq: int
+    action: str
+    actor: str
+    role: str
+    at: datetime
+    from_status: str | None
+    to_status: str | None
+    note: str
+    changes: dict[str, object]
+    prev_hash: str
+    hash: str
+
+
+class ChainVerification(BaseModel):
+    ok: bool
+    first_broken_seq: int | None
+    events: int
+
+
+Rating = Literal["satisfied", "basically_satisfied", "unsatisfied"]
+
+
+class FeedbackCreate(_Input):
+    rating: Rating
+    comment: Note = ""
+
+
+class FeedbackRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    ticket_id: str
+    resolution_round: int
+    rating: Rating
+    comment: str
+    created_by: str
+    channel: str
+    created_at: datetime

@@ -17,3 +17,4 @@ class TicketSettings(ServiceSettings):
         None, description="End of a working day for deadlines, local time; unset means 24:00."
     )
     timezone: str = "Asia/Shanghai"
+    catalog_timeout_seconds: float = Field(2.0, gt=0, le=30)

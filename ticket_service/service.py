@@ -1,0 +1,779 @@
+"""Domain functions of the ticket service. They `flush()`; the request's session commits.
+
+Every change to a ticket goes through `apply_action` (or `_record` for creation): the pure
+state machine decides, the row's `version` moves, and one audit event plus the outbox rows are
+written in the same transaction, so a change, its audit event and its events exist together or
+not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import TypeAdapter
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.auth import Principal, Role
+from services.credit_code import is_valid_credit_code
+from services.db import Reader, utcnow
+from services.errors import BadRequest, Forbidden
+from services.pagination import PageParams, decode_cursor, encode_cursor
+from services.workdays import SlaProfile, WorkCalendar
+from ticket_service import lifecycle
+from ticket_service.catalog_client import CatalogClient
+from ticket_service.errors import (
+    ActionForbiddenProblem,
+    AlreadyRated,
+    DuplicateCreditCode,
+    EnterpriseNotFound,
+    InvalidCreditCode,
+    InvalidField,
+    InvalidTransition,
+    ItemNotEligible,
+    ItemUnavailable,
+    NotRatable,
+    TicketNotFound,
+    UnknownCode,
+    VersionMismatch,
+)
+from ticket_service.models import Enterprise, Feedback, Order, Ticket, TicketEvent, TicketNumber
+from ticket_service.outbox import add_event
+from ticket_service.schemas import EnterpriseCreate, EnterpriseUpdate, TicketCreate, TicketRead
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+GENESIS_HASH = "0" * 64
+_TICKET_ADAPTER: TypeAdapter[TicketRead] = TypeAdapter(TicketRead)
+MAX_BACKDATE = timedelta(days=30)
+FULL_VIEW_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
+PHONE_ROLES = frozenset({Role.DISPATCHER, Role.STAFF, Role.ENTERPRISE})
+STATUS_EVENTS = {
+    "accepted": "ticket.accepted",
+    "resolved": "ticket.resolved",
+    "explained": "ticket.explained",
+    "closed": "ticket.closed",
+    "escalated": "ticket.escalated",
+    "joint_review": "ticket.joint_review_started",
+}
+
+
+def mask_phone(phone: str) -> str:
+    digits = [c for c in phone if c.isdigit()]
+    if len(digits) < 7:
+        return "*" * len(phone)
+    return f"{''.join(digits[:3])}****{''.join(digits[-4:])}"
+
+
+# Enterprises
+
+
+def enterprise_read(enterprise: Enterprise | dict[str, Any], principal: Principal) -> dict[str, Any]:
+    data = (
+        dict(enterprise)
+        if isinstance(enterprise, dict)
+        else {c.key: getattr(enterprise, c.key) for c in Enterprise.__mapper__.column_attrs}
+    )
+    if principal.role not in PHONE_ROLES:
+        data["contact_phone"] = mask_phone(data["contact_phone"])
+    return data
+
+
+def _may_see_enterprise(principal: Principal, enterprise_id: str) -> bool:
+    if principal.role == Role.ENTERPRISE:
+        return principal.enterprise_id == enterprise_id
+    return principal.role in FULL_VIEW_ROLES or principal.role == Role.STAFF
+
+
+async def create_enterprise(
+    session: AsyncSession, *, data: EnterpriseCreate, enterprise_id: str | None = None
+) -> Enterprise:
+    if not is_valid_credit_code(data.credit_code):
+        raise InvalidCreditCode(data.credit_code)
+    existing = await session.execute(select(Enterprise.id).where(Enterprise.credit_code == data.credit_code))
+    if existing.first() is not None:
+        raise DuplicateCreditCode(data.credit_code)
+    enterprise = Enterprise(id=enterprise_id or str(uuid.uuid4()), **data.model_dump(), version=1)
+    session.add(enterprise)
+    await session.flush()
+    return enterprise
+
+
+async def get_enterprise(db: Reader, *, enterprise_id: str, principal: Principal) -> dict[str, Any]:
+    if not _may_see_enterprise(principal, enterprise_id):
+        raise EnterpriseNotFound(enterprise_id)
+    table = Enterprise.__table__
+    row = (await db.execute(select(table).where(table.c.id == enterprise_id))).mappings().first()
+    if row is None:
+        raise EnterpriseNotFound(enterprise_id)
+    return enterprise_read(dict(row), principal)
+
+
+async def list_enterprises(
+    db: Reader, *, principal: Principal, page: PageParams, q: str | None, size: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    table = Enterprise.__table__
+    conditions: list[ColumnElement[bool]] = []
+    if principal.role == Role.ENTERPRISE:
+        conditions.append(table.c.id == (principal.enterprise_id or ""))
+    if q:
+        needle = q.strip().lower()
+        conditions.append(
+            or_(func.lower(table.c.name).contains(needle, autoescape=True), table.c.credit_code == q.strip().upper())
+        )
+    if size:
+        conditions.append(table.c.size == size)
+    if page.cursor:
+        (after,) = decode_cursor(page.cursor, arity=1)
+        conditions.append(table.c.id > str(after))
+    rows = (
+        (await db.execute(select(table).where(and_(True, *conditions)).order_by(table.c.id).limit(page.limit + 1)))
+        .mappings()
+        .all()
+    )
+    items = [enterprise_read(dict(row), principal) for row in rows[: page.limit]]
+    next_cursor = encode_cursor([items[-1]["id"]]) if len(rows) > page.limit else None
+    return items, next_cursor
+
+
+async def update_enterprise(
+    session: AsyncSession, *, enterprise_id: str, data: EnterpriseUpdate, principal: Principal
+) -> Enterprise:
+    if principal.role == Role.ENTERPRISE and principal.enterprise_id != enterprise_id:
+        raise EnterpriseNotFound(enterprise_id)
+    enterprise = await session.get(Enterprise, enterprise_id, with_for_update=True)
+    if enterprise is None:
+        raise EnterpriseNotFound(enterprise_id)
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    if principal.role == Role.ENTERPRISE and "size" in changes and changes["size"] != enterprise.size:
+        raise Forbidden("An enterprise cannot change its own size class; ask a dispatcher.", code="field_forbidden")
+    if changes:
+        for field, value in changes.items():
+            setattr(enterprise, field, value)
+        enterprise.version += 1
+    await session.flush()
+    return enterprise
+
+
+# Ticket reads
+
+
+def _visibility(principal: Principal) -> ColumnElement[bool]:
+    if principal.role in FULL_VIEW_ROLES:
+        return true()
+    if principal.role == Role.ENTERPRISE and principal.enterprise_id:
+        return Ticket.enterprise_id == principal.enterprise_id
+    if principal.role == Role.STAFF and principal.department_code:
+        code = principal.department_code
+        return or_(Ticket.department_code == code, Ticket.co_departments_text.contains(f",{code},", autoescape=True))
+    return false()
+
+
+def require_ticket_reader(principal: Principal) -> None:
+    if principal.role not in FULL_VIEW_ROLES | {Role.ENTERPRISE, Role.STAFF}:
+        raise Forbidden(f"Role {principal.role.value!r} may not read tickets.", code="role_not_allowed")
+
+
+def _facts(ticket: Ticket) -> lifecycle.TicketFacts:
+    paused_from = lifecycle.Status(ticket.paused_from) if ticket.paused_from else None
+    return lifecycle.TicketFacts(
+        status=lifecycle.Status(ticket.status),
+        department_code=ticket.department_code,
+        co_department_codes=tuple(ticket.co_department_codes or ()),
+        enterprise_id=ticket.enterprise_id,
+        paused_from=paused_from,
+    )
+
+
+def _actor(principal: Principal) -> lifecycle.Actor:
+    return lifecycle.Actor(
+        subject=principal.subject,
+        role=principal.role.value,
+        department_code=principal.department_code,
+        enterprise_id=principal.enterprise_id,
+    )
+
+
+def ticket_read(ticket: Ticket, principal: Principal) -> dict[str, Any]:
+    data = {c.key: getattr(ticket, c.key) for c in Ticket.__mapper__.column_attrs}
+    data["item"] = ticket.item_snapshot
+    data["allowed_actions"] = [a.value for a in lifecycle.allowed_actions(_facts(ticket), _actor(principal))]
+    return data
+
+
+async def get_ticket(
+    session: AsyncSession, *, ticket_id: str, principal: Principal, for_update: bool = False
+) -> Ticket:
+    require_ticket_reader(principal)
+    statement = select(Ticket).where(Ticket.id == ticket_id, _visibility(principal))
+    if for_update:
+        statement = statement.with_for_update()
+    ticket = (await session.execute(statement)).scalar_one_or_none()
+    if ticket is None:
+        raise TicketNotFound(ticket_id)
+    return ticket
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFilters:
+    status: str | None = None
+    department_code: str | None = None
+    enterprise_id: str | None = None
+    channel: str | None = None
+    kind: str | None = None
+    overdue: bool | None = None
+    due_before: datetime | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    q: str | None = None
+
+
+async def list_tickets(
+    session: AsyncSession, *, principal: Principal, filters: TicketFilters, page: PageParams
+) -> tuple[list[dict[str, Any]], str | None]:
+    require_ticket_reader(principal)
+    conditions: list[ColumnElement[bool]] = [_visibility(principal)]
+    if filters.status:
+        conditions.append(Ticket.status == filters.status)
+    if filters.department_code:
+        conditions.append(Ticket.department_code == filters.department_code)
+    if filters.enterprise_id:
+        conditions.append(Ticket.enterprise_id == filters.enterprise_id)
+    if filters.channel:
+        conditions.append(Ticket.channel == filters.channel)
+    if filters.kind:
+        conditions.append(Ticket.kind == filters.kind)
+    if filters.overdue is not None:
+        conditions.append(Ticket.is_overdue.is_(filters.overdue))
+    if filters.due_before:
+        conditions.append(Ticket.resolve_due < filters.due_before)
+    if filters.received_from:
+        conditions.append(Ticket.received_at >= filters.received_from)
+    if filters.received_to:
+        conditions.append(Ticket.received_at < filters.received_to)
+    if filters.q:
+        needle = filters.q.strip().lower()
+        conditions.append(
+            or_(
+                func.lower(Ticket.title).contains(needle, autoescape=True),
+                func.lower(Ticket.description).contains(needle, autoescape=True),
+                Ticket.number == filters.q.strip(),
+            )
+        )
+    if page.cursor:
+        received, ticket_id = decode_cursor(page.cursor, arity=2)
+        try:
+            after = datetime.fromisoformat(str(received))
+        except ValueError as exc:
+            raise BadRequest("The cursor is not one this API issued.", code="invalid_cursor") from exc
+        conditions.append(
+            or_(Ticket.received_at < after, and_(Ticket.received_at == after, Ticket.id < str(ticket_id)))
+        )
+    statement = (
+        select(Ticket)
+        .where(and_(*conditions))
+        .order_by(Ticket.received_at.desc(), Ticket.id.desc())
+        .limit(page.limit + 1)
+    )
+    tickets = list((await session.execute(statement)).scalars().all())
+    next_cursor = None
+    if len(tickets) > page.limit:
+        tickets = tickets[: page.limit]
+        last = tickets[-1]
+        next_cursor = encode_cursor([last.received_at.isoformat(), last.id])
+    return [ticket_read(ticket, principal) for ticket in tickets], next_cursor
+
+
+# The audit trail
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def event_hash(prev_hash: str, content: dict[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + _canonical(content)).encode()).hexdigest()
+
+
+def _event_content(event: TicketEvent) -> dict[str, Any]:
+    return {
+        "ticket_id": event.ticket_id,
+        "seq": event.seq,
+        "action": event.action,
+        "actor": event.actor,
+        "role": event.role,
+        "at": event.at.astimezone(UTC).isoformat(),
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "note": event.note,
+        "changes": event.changes,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+async def _append_event(
+    session: AsyncSession,
+    *,
+    ticket: Ticket,
+    action: str,
+    principal: Principal,
+    at: datetime,
+    from_status: str | None,
+    to_status: str | None,
+    note: str,
+    changes: dict[str, Any],
+) -> TicketEvent:
+    last = (
+        await session.execute(
+            select(TicketEvent.seq, TicketEvent.hash)
+            .where(TicketEvent.ticket_id == ticket.id)
+            .order_by(TicketEvent.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        seq=seq,
+        action=action,
+        actor=principal.subject,
+        role=principal.role.value,
+        at=at,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        changes={key: [_jsonable(old), _jsonable(new)] for key, (old, new) in changes.items()},
+        prev_hash=prev_hash,
+        hash="",
+    )
+    event.hash = event_hash(prev_hash, _event_content(event))
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def list_events(db: Reader, *, ticket_id: str) -> list[dict[str, Any]]:
+    table = TicketEvent.__table__
+    rows = (await db.execute(select(table).where(table.c.ticket_id == ticket_id).order_by(table.c.seq))).mappings()
+    return [dict(row) for row in rows.all()]
+
+
+async def verify_chain(session: AsyncSession, *, ticket_id: str) -> dict[str, Any]:
+    events = (
+        (await session.execute(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.seq)))
+        .scalars()
+        .all()
+    )
+    prev_hash = GENESIS_HASH
+    for expected_seq, event in enumerate(events, start=1):
+        if (
+            event.seq != expected_seq
+            or event.prev_hash != prev_hash
+            or event_hash(prev_hash, _event_content(event)) != event.hash
+        ):
+            return {"ok": False, "first_broken_seq": event.seq, "events": len(events)}
+        prev_hash = event.hash
+    return {"ok": True, "first_broken_seq": None, "events": len(events)}
+
+
+# Creating tickets
+
+
+async def _next_number(session: AsyncSession, *, at: datetime) -> str:
+    number = TicketNumber(issued_at=at)
+    session.add(number)
+    await session.flush()
+    return f"T{at.astimezone(SHANGHAI):%Y%m%d}{number.seq:06d}"
+
+
+async def _emit(session: AsyncSession, *, ticket: Ticket, event_type: str, principal: Principal, at: datetime) -> None:
+    await add_event(
+        session,
+        event_type=event_type,
+        aggregate_type="ticket",
+        aggregate_id=ticket.id,
+        data=_TICKET_ADAPTER.dump_python(
+            _TICKET_ADAPTER.validate_python(ticket_read(ticket, principal) | {"allowed_actions": []}), mode="json"
+        ),
+        occurred_at=at,
+    )
+
+
+async def _create_ticket(
+    session: AsyncSession,
+    *,
+    calendar: WorkCalendar,
+    principal: Principal,
+    kind: str,
+    channel: str,
+    enterprise_id: str | None,
+    title: str,
+    description: str,
+    received_at: datetime,
+    department_code: str | None,
+    co_department_codes: Sequence[str] = (),
+    category_code: str | None = None,
+    item: dict[str, Any] | None = None,
+    order_id: str | None = None,
+    sla_profile: str = "1-3-5",
+    note: str = "",
+) -> Ticket:
+    now = utcnow()
+    deadlines = calendar.deadlines(received_at, SlaProfile.parse(sla_profile))
+    ticket = Ticket(
+        id=uuid.uuid4().hex,
+        number=await _next_number(session, at=now),
+        kind=kind,
+        channel=channel,
+        status=lifecycle.Status.SUBMITTED.value,
+        enterprise_id=enterprise_id,
+        order_id=order_id,
+        item_code=item["code"] if item else None,
+        item_snapshot=item,
+        category_code=category_code,
+        title=title,
+        description=description,
+        department_code=department_code,
+        co_department_codes=list(co_department_codes),
+        co_departments_text="," + ",".join(co_department_codes) + ("," if co_department_codes else ""),
+        sla_profile=sla_profile,
+        received_at=received_at,
+        accept_due=deadlines.accept_due,
+        resolve_due=deadlines.resolve_due,
+        final_due=deadlines.final_due,
+        provisional=deadlines.provisional,
+        overdue=[],
+        created_by=principal.subject,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    await session.flush()
+    changes: dict[str, Any] = {"status": (None, ticket.status), "department_code": (None, department_code)}
+    if received_at != now:
+        changes["received_at"] = (None, received_at)
+    await _append_event(
+        session,
+        ticket=ticket,
+        action="create",
+        principal=principal,
+        at=now,
+        from_status=None,
+        to_status=ticket.status,
+        note=note,
+        changes=changes,
+    )
+    await _emit(session, ticket=ticket, event_type="ticket.created", principal=principal, at=now)
+    return ticket
+
+
+async def place_order(
+    session: AsyncSession,
+    *,
+    catalog: CatalogClient,
+    calendar: WorkCalendar,
+    principal: Principal,
+    lines: Sequence[tuple[str, str]],
+) -> tuple[Order, list[Ticket]]:
+    """Every line must be a published item of the current menu that fits the enterprise's size;
+    one bad line rejects the whole order and nothing is written."""
+    if principal.role != Role.ENTERPRISE or not principal.enterprise_id:
+        raise Forbidden("Only an enterprise account orders from the menu.", code="role_not_allowed")
+    enterprise = await session.get(Enterprise, principal.enterprise_id)
+    if enterprise is None:
+        raise EnterpriseNotFound(principal.enterprise_id)
+    codes = [code for code, _ in lines]
+    if len(set(codes)) != len(codes):
+        raise InvalidField("items", "Each item may appear once in an order.", code="duplicate_item")
+    on_menu = await catalog.current_menu_item_codes()
+    items = []
+    for code in codes:
+        item = await catalog.get_item(code)
+        if item is None or item.status != "published":
+            raise ItemUnavailable(code, "it is not a published item")
+        if code not in on_menu:
+            raise ItemUnavailable(code, "it is not on the current menu")
+        if enterprise.size not in item.eligible_sizes:
+            raise ItemNotEligible(code, enterprise.size, item.eligible_sizes)
+        items.append(item)
+    now = utcnow()
+    order = Order(id=uuid.uuid4().hex, enterprise_id=enterprise.id, created_by=principal.subject, created_at=now)
+    session.add(order)
+    await session.flush()
+    tickets = []
+    for item, (_, note) in zip(items, lines, strict=True):
+        tickets.append(
+            await _create_ticket(
+                session,
+                calendar=calendar,
+                principal=principal,
+                kind="order",
+                channel="web",
+                enterprise_id=enterprise.id,
+                title=item.title,
+                description=note,
+                received_at=now,
+                department_code=item.lead_department_code,
+                co_department_codes=item.co_department_codes,
+                category_code=item.category_code,
+                item=item.snapshot(),
+                order_id=order.id,
+                sla_profile=item.sla_profile,
+                note=note,
+            )
+        )
+    return order, tickets
+
+
+async def file_request(
+    session: AsyncSession,
+    *,
+    catalog: CatalogClient,
+    calendar: WorkCalendar,
+    principal: Principal,
+    data: TicketCreate,
+) -> Ticket:
+    now = utcnow()
+    if principal.role == Role.ENTERPRISE:
+        if data.enterprise_id not in (None, principal.enterprise_id):
+            raise InvalidField("enterprise_id", "An enterprise files requests for itself only.")
+        for field in ("received_at", "department_code"):
+            if getattr(data, field) is not None:
+                raise InvalidField(field, f"Only a dispatcher may set {field}.", code="field_forbidden")
+        enterprise_id = principal.enterprise_id
+        received_at = now
+    elif principal.role == Role.DISPATCHER:
+        if not data.enterprise_id:
+            raise InvalidField("enterprise_id", "A dispatcher names the enterprise the request is for.")
+        enterprise_id = data.enterprise_id
+        received_at = data.received_at or now
+        if received_at.tzinfo is None:
+            raise InvalidField("received_at", "received_at must carry a UTC offset.")
+        if received_at > now + timedelta(seconds=5):
+            raise InvalidField("received_at", "received_at cannot be in the future.")
+        if received_at < now - MAX_BACKDATE:
+            raise InvalidField("received_at", "received_at can be at most 30 days back.")
+    else:
+        raise Forbidden(f"Role {principal.role.value!r} may not file requests.", code="role_not_allowed")
+    if enterprise_id is None or await session.get(Enterprise, enterprise_id) is None:
+        raise UnknownCode("enterprise_id", enterprise_id or "")
+    if data.category_code and not await catalog.category_exists(data.category_code):
+        raise UnknownCode("category_code", data.category_code)
+    if data.department_code and not await catalog.department_exists(data.department_code):
+        raise UnknownCode("department_code", data.department_code)
+    return await _create_ticket(
+        session,
+        calendar=calendar,
+        principal=principal,
+        kind="request",
+        channel=data.channel,
+        enterprise_id=enterprise_id,
+        title=data.title,
+        description=data.description,
+        received_at=received_at.astimezone(UTC),
+        department_code=data.department_code,
+        category_code=data.category_code,
+    )
+
+
+# The life cycle
+
+
+@dataclass(frozen=True, slots=True)
+class ActionInput:
+    note: str = ""
+    result: str | None = None
+    explanation: str | None = None
+    department_code: str | None = None
+    co_department_codes: tuple[str, ...] = ()
+
+
+def parse_if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise InvalidField("If-Match", "If-Match must be the ticket's version number.", code="invalid_if_match")
+    return int(text)
+
+
+async def apply_action(
+    session: AsyncSession,
+    *,
+    ticket: Ticket,
+    action: lifecycle.Action,
+    principal: Principal,
+    data: ActionInput,
+    calendar: WorkCalendar,
+    catalog: CatalogClient | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """The one transition function: decide, apply, bump the version, audit, emit."""
+    if expected_version is not None and expected_version != ticket.version:
+        raise VersionMismatch(expected_version, ticket.version)
+    try:
+        transition = lifecycle.decide(_facts(ticket), action, _actor(principal))
+    except lifecycle.ActionForbidden as exc:
+        raise ActionForbiddenProblem(str(exc), state=ticket.status, action=action.value) from exc
+    except lifecycle.ActionNotAllowed as exc:
+        raise InvalidTransition(str(exc), state=ticket.status, action=action.value) from exc
+    now = now or utcnow()
+    before = {c.key: getattr(ticket, c.key) for c in Ticket.__mapper__.column_attrs}
+    ticket.status = transition.to_status.value
+    note = data.note
+    if action == lifecycle.Action.ACCEPT:
+        ticket.accepted_at, ticket.reply = now, data.note
+    elif action == lifecycle.Action.RESOLVE:
+        ticket.result, ticket.resolved_at = data.result, now
+        ticket.resolution_round += 1
+        note = data.result or ""
+    elif action == lifecycle.Action.EXPLAIN:
+        ticket.explanation, ticket.resolved_at = data.explanation, now
+        ticket.resolution_round += 1
+        note = data.explanation or ""
+    elif action == lifecycle.Action.REQUEST_JOINT_REVIEW:
+        codes = [code for code in data.co_department_codes if code != ticket.department_code]
+        if not codes:
+            raise InvalidField("co_department_codes", "Name at least one department other than the lead.")
+        if catalog is not None:
+            for code in codes:
+                if not await catalog.department_exists(code):
+                    raise UnknownCode("co_department_codes", code)
+        merged = list(dict.fromkeys([*ticket.co_department_codes, *codes]))
+        ticket.co_department_codes = merged
+        ticket.co_departments_text = "," + ",".join(merged) + ","
+    elif action == lifecycle.Action.RETURN:
+        ticket.department_code = None
+    elif action == lifecycle.Action.TRANSFER:
+        if data.department_code is None:
+            raise InvalidField("department_code", "Name the department to transfer to.")
+        if data.department_code == before["department_code"]:
+            raise InvalidField("department_code", "The ticket is already with that department.")
+        if catalog is not None and not await catalog.department_exists(data.department_code):
+            raise UnknownCode("department_code", data.department_code)
+        ticket.department_code = data.department_code
+    elif action == lifecycle.Action.CLOSE:
+        ticket.closed_at = now
+    elif action == lifecycle.Action.REOPEN:
+        ticket.accepted_at = ticket.resolved_at = ticket.closed_at = None
+        ticket.overdue, ticket.is_overdue = [], False
+    if transition.clock == lifecycle.Clock.PAUSE:
+        ticket.paused_at, ticket.paused_from = now, transition.from_status.value
+    elif transition.clock == lifecycle.Clock.RESUME:
+        paused_at = ticket.paused_at or now
+        for field in ("accept_due", "resolve_due", "final_due"):
+            setattr(ticket, field, calendar.shift_for_pause(getattr(ticket, field), paused_at, now))
+        ticket.paused_at = ticket.paused_from = None
+    elif transition.clock == lifecycle.Clock.RESTART:
+        fresh = calendar.deadlines(now, SlaProfile.parse(ticket.sla_profile))
+        ticket.accept_due, ticket.resolve_due, ticket.final_due = fresh.accept_due, fresh.resolve_due, fresh.final_due
+        ticket.provisional = fresh.provisional
+    ticket.updated_at = now
+    after = {c.key: getattr(ticket, c.key) for c in Ticket.__mapper__.column_attrs}
+    changes = {
+        key: (before[key], after[key])
+        for key in after
+        if before[key] != after[key] and key not in {"updated_at", "version", "co_departments_text"}
+    }
+    await session.flush()
+    await _append_event(
+        session,
+        ticket=ticket,
+        action=action.value,
+        principal=principal,
+        at=now,
+        from_status=transition.from_status.value,
+        to_status=transition.to_status.value,
+        note=note,
+        changes=changes,
+    )
+    await _emit(session, ticket=ticket, event_type="ticket.status_changed", principal=principal, at=now)
+    specific = STATUS_EVENTS.get(ticket.status) if ticket.status != before["status"] else None
+    if specific:
+        await _emit(session, ticket=ticket, event_type=specific, principal=principal, at=now)
+    if ticket.status in {"resolved", "explained"}:
+        await _emit(session, ticket=ticket, event_type="ticket.feedback_requested", principal=principal, at=now)
+    return ticket
+
+
+# Feedback
+
+
+async def rate(
+    session: AsyncSession,
+    *,
+    ticket: Ticket,
+    principal: Principal,
+    rating: str,
+    comment: str,
+    calendar: WorkCalendar,
+    channel: str = "web",
+) -> Feedback:
+    """Rate the latest resolution once; an unsatisfied rating reopens the ticket (发回重办)."""
+    if principal.role == Role.ENTERPRISE and principal.enterprise_id != ticket.enterprise_id:
+        raise TicketNotFound(ticket.id)
+    if principal.role not in {Role.ENTERPRISE, Role.HOTLINE}:
+        raise Forbidden(
+            "Only the enterprise (or the hotline's follow-up call) rates a ticket.", code="role_not_allowed"
+        )
+    if ticket.status not in {"resolved", "explained", "closed"} or ticket.resolution_round == 0:
+        raise NotRatable(ticket.status)
+    existing = await session.execute(
+        select(Feedback.id).where(Feedback.ticket_id == ticket.id, Feedback.resolution_round == ticket.resolution_round)
+    )
+    if existing.first() is not None:
+        raise AlreadyRated()
+    now = utcnow()
+    feedback = Feedback(
+        ticket_id=ticket.id,
+        resolution_round=ticket.resolution_round,
+        rating=rating,
+        comment=comment,
+        created_by=principal.subject,
+        channel=channel,
+        created_at=now,
+    )
+    session.add(feedback)
+    await session.flush()
+    await _append_event(
+        session,
+        ticket=ticket,
+        action="feedback",
+        principal=principal,
+        at=now,
+        from_status=ticket.status,
+        to_status=ticket.status,
+        note=comment,
+        changes={"rating": (None, rating)},
+    )
+    if rating == "unsatisfied":
+        await apply_action(
+            session,
+            ticket=ticket,
+            action=lifecycle.Action.REOPEN,
+            principal=principal,
+            data=ActionInput(note=f"unsatisfied rating: {comment}".strip()),
+            calendar=calendar,
+            now=now,
+        )
+    return feedback
+
+
+async def list_feedback(db: Reader, *, ticket_id: str) -> list[dict[str, Any]]:
+    table = Feedback.__table__
+    rows = await db.execute(select(table).where(table.c.ticket_id == ticket_id).order_by(table.c.resolution_round))
+    return [dict(row) for row in rows.mappings().all()]

@@ -1,0 +1,355 @@
+"""Orders, tickets, their actions, audit trail and feedback.
+
+(No `from __future__ import annotations` here: the action routes are made in a loop and
+FastAPI must see each one's body model as a real class.)"""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, TypeAdapter
+
+from services.auth import CurrentPrincipal, Principal, Role, require_roles
+from services.db import ReadConnectionDep, SessionDep, SessionFactoryDep
+from services.errors import problem_responses
+from services.pagination import Page, PageDep
+from ticket_service import calendar_service, idempotency, lifecycle, service
+from ticket_service.catalog_client import CatalogClient
+from ticket_service.schemas import (
+    AcceptBody,
+    ChainVerification,
+    Channel,
+    EmptyBody,
+    ExplainBody,
+    FeedbackCreate,
+    FeedbackRead,
+    JointReviewBody,
+    OptionalReasonBody,
+    OrderCreate,
+    OrderRead,
+    ReasonBody,
+    RequestInfoBody,
+    ResolveBody,
+    TicketCreate,
+    TicketEventRead,
+    TicketKind,
+    TicketRead,
+    TicketStatus,
+    TransferBody,
+)
+
+router = APIRouter(prefix="/api/v1")
+TicketIdPath = Annotated[str, Path(min_length=1, max_length=64, description="Ticket id")]
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=200, description="Retry-safe key, kept 24 h."),
+]
+IfMatchHeader = Annotated[
+    str | None, Header(alias="If-Match", max_length=40, description="The ticket version the caller saw.")
+]
+ChainAuditor = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN))]
+OrderPlacer = Annotated[Principal, Depends(require_roles(Role.ENTERPRISE))]
+RequestFiler = Annotated[Principal, Depends(require_roles(Role.ENTERPRISE, Role.DISPATCHER))]
+
+_ticket_adapter: TypeAdapter[TicketRead] = TypeAdapter(TicketRead)
+
+
+def _catalog(request: Request) -> CatalogClient:
+    catalog: CatalogClient = request.state.catalog
+    return catalog
+
+
+def _ticket_response(ticket_data: dict[str, Any], status_code: int = 200) -> JSONResponse:
+    body = _ticket_adapter.dump_python(_ticket_adapter.validate_python(ticket_data), mode="json")
+    return JSONResponse(body, status_code=status_code, headers={"ETag": f'"{body["version"]}"'})
+
+
+async def _idempotent(
+    request: Request,
+    factory: Any,
+    principal: Principal,
+    key: str | None,
+    payload: BaseModel,
+) -> idempotency.StoredResponse | None:
+    if key is None:
+        return None
+    request_hash = idempotency.fingerprint(request.method, request.url.path, payload.model_dump(mode="json"))
+    return await idempotency.claim(factory, principal=principal.subject, key=key, request_hash=request_hash)
+
+
+@router.post(
+    "/orders",
+    status_code=201,
+    response_model=OrderRead,
+    tags=["orders"],
+    responses=problem_responses(400, 401, 403, 409, 422, 503),
+)
+async def create_order(
+    request: Request,
+    session: SessionDep,
+    factory: SessionFactoryDep,
+    principal: OrderPlacer,
+    body: OrderCreate,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Any:
+    """Order items from the current menu; each becomes a ticket for its lead department (enterprise)."""
+    replay = await _idempotent(request, factory, principal, idempotency_key, body)
+    if replay is not None:
+        return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"})
+    try:
+        calendar = await calendar_service.load_calendar(session, cache=request.state.calendar_cache)
+        order, tickets = await service.place_order(
+            session,
+            catalog=_catalog(request),
+            calendar=calendar,
+            principal=principal,
+            lines=[(line.item_code, line.note) for line in body.items],
+        )
+        result = OrderRead.model_validate(
+            {
+                "id": order.id,
+                "enterprise_id": order.enterprise_id,
+                "created_at": order.created_at,
+                "tickets": [service.ticket_read(ticket, principal) for ticket in tickets],
+            }
+        ).model_dump(mode="json")
+        if idempotency_key is not None:
+            await idempotency.finish(session, principal=principal.subject, key=idempotency_key, status=201, body=result)
+    except BaseException:
+        if idempotency_key is not None:
+            # Roll back first: on SQLite this request's transaction holds the write lock.
+            await session.rollback()
+            await idempotency.release(factory, principal=principal.subject, key=idempotency_key)
+        raise
+    return JSONResponse(result, status_code=201)
+
+
+@router.post(
+    "/tickets",
+    status_code=201,
+    response_model=TicketRead,
+    tags=["tickets"],
+    responses=problem_responses(400, 401, 403, 409, 422, 503),
+)
+async def create_ticket(
+    request: Request,
+    session: SessionDep,
+    factory: SessionFactoryDep,
+    principal: RequestFiler,
+    body: TicketCreate,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Any:
+    """File a free-form request or complaint (enterprise; dispatcher on behalf of one, e.g. a visit)."""
+    replay = await _idempotent(request, factory, principal, idempotency_key, body)
+    if replay is not None:
+        return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"})
+    try:
+        calendar = await calendar_service.load_calendar(session, cache=request.state.calendar_cache)
+        ticket = await service.file_request(
+            session, catalog=_catalog(request), calendar=calendar, principal=principal, data=body
+        )
+        data = service.ticket_read(ticket, principal)
+        result = _ticket_adapter.dump_python(_ticket_adapter.validate_python(data), mode="json")
+        if idempotency_key is not None:
+            await idempotency.finish(session, principal=principal.subject, key=idempotency_key, status=201, body=result)
+    except BaseException:
+        if idempotency_key is not None:
+            # Roll back first: on SQLite this request's transaction holds the write lock.
+            await session.rollback()
+            await idempotency.release(factory, principal=principal.subject, key=idempotency_key)
+        raise
+    return JSONResponse(result, status_code=201, headers={"ETag": f'"{result["version"]}"'})
+
+
+@router.get(
+    "/tickets", response_model=Page[TicketRead], tags=["tickets"], responses=problem_responses(400, 401, 403, 422)
+)
+async def list_tickets(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
+    status: TicketStatus | None = None,
+    department_code: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9-]{1,31}$")] = None,
+    enterprise_id: Annotated[str | None, Query(max_length=36)] = None,
+    channel: Channel | None = None,
+    kind: TicketKind | None = None,
+    overdue: bool | None = None,
+    due_before: Annotated[datetime | None, Query(description="resolve_due earlier than this instant")] = None,
+    received_from: datetime | None = None,
+    received_to: datetime | None = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+) -> Any:
+    """Tickets the caller may see: an enterprise its own, staff their department's (and joint
+    reviews they take part in), dispatcher, supervisor and admin all. Newest first."""
+    filters = service.TicketFilters(
+        status=status,
+        department_code=department_code,
+        enterprise_id=enterprise_id,
+        channel=channel,
+        kind=kind,
+        overdue=overdue,
+        due_before=due_before,
+        received_from=received_from,
+        received_to=received_to,
+        q=q,
+    )
+    items, next_cursor = await service.list_tickets(session, principal=principal, filters=filters, page=page)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get(
+    "/tickets/{ticket_id}",
+    response_model=TicketRead,
+    tags=["tickets"],
+    responses=problem_responses(400, 401, 403, 404, 422),
+)
+async def get_ticket(session: SessionDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Response:
+    """One ticket if the caller may see it; ETag = version (enterprise, staff, dispatcher, supervisor, admin)."""
+    ticket = await service.get_ticket(session, ticket_id=ticket_id, principal=principal)
+    return _ticket_response(service.ticket_read(ticket, principal))
+
+
+@router.get(
+    "/tickets/{ticket_id}/events",
+    response_model=list[TicketEventRead],
+    tags=["tickets"],
+    responses=problem_responses(400, 401, 403, 404, 422),
+)
+async def ticket_events(
+    session: SessionDep, db: ReadConnectionDep, principal: CurrentPrincipal, ticket_id: TicketIdPath
+) -> Any:
+    """The ticket's audit trail, oldest first (whoever may see the ticket)."""
+    await service.get_ticket(session, ticket_id=ticket_id, principal=principal)
+    return await service.list_events(db, ticket_id=ticket_id)
+
+
+@router.get(
+    "/tickets/{ticket_id}/events/verify",
+    response_model=ChainVerification,
+    tags=["tickets"],
+    responses=problem_responses(400, 401, 403, 404, 422),
+)
+async def verify_events(session: SessionDep, principal: ChainAuditor, ticket_id: TicketIdPath) -> Any:
+    """Recompute the audit trail's hash chain and name the first broken link (supervisor, admin)."""
+    await service.get_ticket(session, ticket_id=ticket_id, principal=principal)
+    return await service.verify_chain(session, ticket_id=ticket_id)
+
+
+@router.post(
+    "/tickets/{ticket_id}/feedback",
+    status_code=201,
+    response_model=FeedbackRead,
+    tags=["tickets"],
+    responses=problem_responses(400, 401, 403, 404, 409, 422),
+)
+async def give_feedback(
+    request: Request, session: SessionDep, principal: CurrentPrincipal, ticket_id: TicketIdPath, body: FeedbackCreate
+) -> Any:
+    """Rate the latest resolution once; unsatisfied reopens the ticket for the same department (enterprise)."""
+    ticket = await service.get_ticket(session, ticket_id=ticket_id, principal=principal, for_update=True)
+    calendar = await calendar_service.load_calendar(session, cache=request.state.calendar_cache)
+    return await service.rate(
+        session, ticket=ticket, principal=principal, rating=body.rating, comment=body.comment, calendar=calendar
+    )
+
+
+@router.get(
+    "/tickets/{ticket_id}/feedback",
+    response_model=list[FeedbackRead],
+    tags=["tickets"],
+    responses=problem_responses(400, 401, 403, 404, 422),
+)
+async def list_feedback(
+    session: SessionDep, db: ReadConnectionDep, principal: CurrentPrincipal, ticket_id: TicketIdPath
+) -> Any:
+    """Every rating the ticket received (whoever may see the ticket)."""
+    await service.get_ticket(session, ticket_id=ticket_id, principal=principal)
+    return await service.list_feedback(db, ticket_id=ticket_id)
+
+
+ACTION_BODIES: dict[lifecycle.Action, type[BaseModel]] = {
+    lifecycle.Action.ACCEPT: AcceptBody,
+    lifecycle.Action.START: EmptyBody,
+    lifecycle.Action.REQUEST_INFO: RequestInfoBody,
+    lifecycle.Action.RESUME: EmptyBody,
+    lifecycle.Action.RESOLVE: ResolveBody,
+    lifecycle.Action.EXPLAIN: ExplainBody,
+    lifecycle.Action.REQUEST_JOINT_REVIEW: JointReviewBody,
+    lifecycle.Action.CONTRIBUTE: RequestInfoBody,
+    lifecycle.Action.ESCALATE: RequestInfoBody,
+    lifecycle.Action.RETURN: ReasonBody,
+    lifecycle.Action.TRANSFER: TransferBody,
+    lifecycle.Action.WITHDRAW: OptionalReasonBody,
+    lifecycle.Action.CLOSE: EmptyBody,
+    lifecycle.Action.REOPEN: ReasonBody,
+}
+
+ACTION_SUMMARIES: dict[lifecycle.Action, str] = {
+    lifecycle.Action.ACCEPT: "Accept the case and reply to the enterprise (staff of the assigned department).",
+    lifecycle.Action.START: "Start handling an accepted case (assigned staff).",
+    lifecycle.Action.REQUEST_INFO: "Ask the enterprise for information; the SLA clock stops (assigned staff).",
+    lifecycle.Action.RESUME: "Resume a paused case; deadlines move by the pause (assigned staff, the enterprise).",
+    lifecycle.Action.RESOLVE: "Finish the case with its result (assigned staff).",
+    lifecycle.Action.EXPLAIN: "Give the written explanation for a case that cannot be finished (assigned staff).",
+    lifecycle.Action.REQUEST_JOINT_REVIEW: "Send a hard case to a joint review of departments (assigned staff).",
+    lifecycle.Action.CONTRIBUTE: "Record a co-department's part in a joint review (co-department staff).",
+    lifecycle.Action.ESCALATE: "Refer the case to senior leadership (supervisor).",
+    lifecycle.Action.RETURN: "Return a case that is not the department's to the dispatch queue (assigned staff).",
+    lifecycle.Action.TRANSFER: "Send a case to another department; deadlines keep running (dispatcher).",
+    lifecycle.Action.WITHDRAW: "Withdraw the request before it is resolved (the enterprise, dispatcher).",
+    lifecycle.Action.CLOSE: "Close a resolved or explained case (the enterprise, dispatcher).",
+    lifecycle.Action.REOPEN: "Reopen with fresh deadlines (the enterprise, supervisor, dispatcher).",
+}
+
+
+def _action_input(body: BaseModel) -> service.ActionInput:
+    values = body.model_dump()
+    return service.ActionInput(
+        note=values.get("note") or values.get("reason") or "",
+        result=values.get("result"),
+        explanation=values.get("explanation"),
+        department_code=values.get("department_code"),
+        co_department_codes=tuple(values.get("co_department_codes") or ()),
+    )
+
+
+def _make_action_route(action: lifecycle.Action, body_model: type[BaseModel]) -> None:
+    async def endpoint(
+        request: Request,
+        session: SessionDep,
+        principal: CurrentPrincipal,
+        ticket_id: TicketIdPath,
+        body: body_model,  # type: ignore[valid-type]
+        if_match: IfMatchHeader = None,
+    ) -> Response:
+        expected = service.parse_if_match(if_match)
+        ticket = await service.get_ticket(session, ticket_id=ticket_id, principal=principal, for_update=True)
+        calendar = await calendar_service.load_calendar(session, cache=request.state.calendar_cache)
+        ticket = await service.apply_action(
+            session,
+            ticket=ticket,
+            action=action,
+            principal=principal,
+            data=_action_input(body),
+            calendar=calendar,
+            catalog=_catalog(request),
+            expected_version=expected,
+        )
+        return _ticket_response(service.ticket_read(ticket, principal))
+
+    endpoint.__name__ = f"ticket_{action.value.replace('-', '_')}"
+    endpoint.__doc__ = ACTION_SUMMARIES[action]
+    router.add_api_route(
+        f"/tickets/{{ticket_id}}/{action.value}",
+        endpoint,
+        methods=["POST"],
+        response_model=TicketRead,
+        tags=["ticket actions"],
+        summary=ACTION_SUMMARIES[action].split(" (")[0],
+        responses=problem_responses(400, 401, 403, 404, 409, 412, 422, 503),
+    )
+
+
+for _action, _body in ACTION_BODIES.items():
+    _make_action_route(_action, _body)
