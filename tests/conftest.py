@@ -35,6 +35,8 @@ from tests.support import login, reset_database
 from ticket_service.app import create_app as create_ticket_app
 from ticket_service.settings import TicketSettings
 
+pytest_plugins = ["tests.live_platform"]
+
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -111,6 +113,28 @@ def _settings_env(base_env: dict[str, str]) -> dict[str, Any]:
     return {key.lower(): value for key, value in base_env.items()}
 
 
+def _served(app: Any) -> Any:
+    """Behave like a server in front of `app`: Starlette re-raises an unhandled error after it
+    has sent the 500; uvicorn logs it there, and so must the in-process upstream, or the error
+    would surface inside the gateway instead of the 500 reaching the client."""
+
+    async def served(scope: Any, receive: Any, send: Any) -> None:
+        started = False
+
+        async def tracking_send(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await app(scope, receive, tracking_send)
+        except Exception:
+            if not started:
+                raise
+
+    return served
+
+
 @pytest.fixture(scope="session")
 async def platform_apps(engine: AsyncEngine, base_env: dict[str, str]) -> AsyncIterator[Platform]:
     """The four apps with their lifespans running, the gateway proxying in-process."""
@@ -148,7 +172,7 @@ async def platform_apps(engine: AsyncEngine, base_env: dict[str, str]) -> AsyncI
         async def start(name: str, app: FastAPI) -> None:
             app.dependency_overrides.update(overrides)
             manager = await stack.enter_async_context(LifespanManager(app))
-            services[name], upstreams[name] = app, manager.app
+            services[name], upstreams[name] = app, _served(manager.app)
 
         await start("catalog", create_catalog_app(CatalogSettings(**env)))
         # The ticket service reaches the catalogue over HTTP semantics, in-process.

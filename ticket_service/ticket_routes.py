@@ -55,9 +55,13 @@ RequestFiler = Annotated[Principal, Depends(require_roles(Role.ENTERPRISE, Role.
 _ticket_adapter: TypeAdapter[TicketRead] = TypeAdapter(TicketRead)
 
 
-def _catalog(request: Request) -> CatalogClient:
+def get_catalog(request: Request) -> CatalogClient:
+    """The catalogue client from the lifespan state (overridable, e.g. with a dead catalogue)."""
     catalog: CatalogClient = request.state.catalog
     return catalog
+
+
+CatalogDep = Annotated[CatalogClient, Depends(get_catalog)]
 
 
 def _ticket_response(ticket_data: dict[str, Any], status_code: int = 200) -> JSONResponse:
@@ -90,6 +94,7 @@ async def create_order(
     session: SessionDep,
     factory: SessionFactoryDep,
     principal: OrderPlacer,
+    catalog: CatalogDep,
     body: OrderCreate,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Any:
@@ -101,7 +106,7 @@ async def create_order(
         calendar = await calendar_service.load_calendar(session, cache=request.state.calendar_cache)
         order, tickets = await service.place_order(
             session,
-            catalog=_catalog(request),
+            catalog=catalog,
             calendar=calendar,
             principal=principal,
             lines=[(line.item_code, line.note) for line in body.items],
@@ -137,6 +142,7 @@ async def create_ticket(
     session: SessionDep,
     factory: SessionFactoryDep,
     principal: RequestFiler,
+    catalog: CatalogDep,
     body: TicketCreate,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Any:
@@ -147,7 +153,7 @@ async def create_ticket(
     try:
         calendar = await calendar_service.load_calendar(session, cache=request.state.calendar_cache)
         ticket = await service.file_request(
-            session, catalog=_catalog(request), calendar=calendar, principal=principal, data=body
+            session, catalog=catalog, calendar=calendar, principal=principal, data=body
         )
         data = service.ticket_read(ticket, principal)
         result = _ticket_adapter.dump_python(_ticket_adapter.validate_python(data), mode="json")
@@ -319,6 +325,7 @@ def _make_action_route(action: lifecycle.Action, body_model: type[BaseModel]) ->
         request: Request,
         session: SessionDep,
         principal: CurrentPrincipal,
+        catalog: CatalogDep,
         ticket_id: TicketIdPath,
         body: body_model,  # type: ignore[valid-type]
         if_match: IfMatchHeader = None,
@@ -333,7 +340,7 @@ def _make_action_route(action: lifecycle.Action, body_model: type[BaseModel]) ->
             principal=principal,
             data=_action_input(body),
             calendar=calendar,
-            catalog=_catalog(request),
+            catalog=catalog,
             expected_version=expected,
         )
         return _ticket_response(service.ticket_read(ticket, principal))

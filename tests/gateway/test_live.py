@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.gateway.conftest import LivePlatform
+from tests.live_platform import LivePlatform
 
 pytestmark = pytest.mark.live
 

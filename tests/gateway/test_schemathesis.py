@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.gateway.conftest import LivePlatform
+from tests.live_platform import LivePlatform
 
 pytestmark = pytest.mark.live
 
