@@ -38,6 +38,7 @@ seed: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/workdays.py
 	$(BIN)/python benchmarks/gateway.py
+	$(BIN)/python benchmarks/tickets.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -20,7 +20,7 @@ async def add_event(
     data: dict[str, Any],
     occurred_at: datetime,
 ) -> Envelope:
-    """The event exists if and only if the caller's transaction commits."""
+    """The event exists if and only if the caller's transaction commits (its flush writes it)."""
     envelope = make_envelope(event_type, data, occurred_at=occurred_at)
     session.add(
         OutboxEvent(
@@ -32,5 +32,4 @@ async def add_event(
             envelope=dict(envelope),
         )
     )
-    await session.flush()
     return envelope

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, func, insert, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.auth import Principal, Role
@@ -335,15 +335,20 @@ async def _append_event(
     to_status: str | None,
     note: str,
     changes: dict[str, Any],
+    first: bool = False,
 ) -> TicketEvent:
-    last = (
-        await session.execute(
-            select(TicketEvent.seq, TicketEvent.hash)
-            .where(TicketEvent.ticket_id == ticket.id)
-            .order_by(TicketEvent.seq.desc())
-            .limit(1)
-        )
-    ).first()
+    """Add the next link of the ticket's chain; the caller's flush writes it. The ticket row is
+    locked by the caller, so reading the last link and adding the next cannot interleave."""
+    last = None
+    if not first:
+        last = (
+            await session.execute(
+                select(TicketEvent.seq, TicketEvent.hash)
+                .where(TicketEvent.ticket_id == ticket.id)
+                .order_by(TicketEvent.seq.desc())
+                .limit(1)
+            )
+        ).first()
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
     event = TicketEvent(
         ticket_id=ticket.id,
@@ -361,7 +366,6 @@ async def _append_event(
     )
     event.hash = event_hash(prev_hash, _event_content(event))
     session.add(event)
-    await session.flush()
     return event
 
 
@@ -393,10 +397,8 @@ async def verify_chain(session: AsyncSession, *, ticket_id: str) -> dict[str, An
 
 
 async def _next_number(session: AsyncSession, *, at: datetime) -> str:
-    number = TicketNumber(issued_at=at)
-    session.add(number)
-    await session.flush()
-    return f"T{at.astimezone(SHANGHAI):%Y%m%d}{number.seq:06d}"
+    seq = (await session.execute(insert(TicketNumber).values(issued_at=at).returning(TicketNumber.seq))).scalar_one()
+    return f"T{at.astimezone(SHANGHAI):%Y%m%d}{seq:06d}"
 
 
 async def _emit(session: AsyncSession, *, ticket: Ticket, event_type: str, principal: Principal, at: datetime) -> None:
@@ -456,12 +458,14 @@ async def _create_ticket(
         final_due=deadlines.final_due,
         provisional=deadlines.provisional,
         overdue=[],
+        is_overdue=False,
+        resolution_round=0,
+        version=1,
         created_by=principal.subject,
         created_at=now,
         updated_at=now,
     )
     session.add(ticket)
-    await session.flush()
     changes: dict[str, Any] = {"status": (None, ticket.status), "department_code": (None, department_code)}
     if received_at != now:
         changes["received_at"] = (None, received_at)
@@ -475,8 +479,10 @@ async def _create_ticket(
         to_status=ticket.status,
         note=note,
         changes=changes,
+        first=True,
     )
     await _emit(session, ticket=ticket, event_type="ticket.created", principal=principal, at=now)
+    await session.flush()
     return ticket
 
 
@@ -707,6 +713,7 @@ async def apply_action(
         await _emit(session, ticket=ticket, event_type=specific, principal=principal, at=now)
     if ticket.status in {"resolved", "explained"}:
         await _emit(session, ticket=ticket, event_type="ticket.feedback_requested", principal=principal, at=now)
+    await session.flush()
     return ticket
 
 
@@ -748,7 +755,6 @@ async def rate(
         created_at=now,
     )
     session.add(feedback)
-    await session.flush()
     await _append_event(
         session,
         ticket=ticket,
@@ -760,6 +766,7 @@ async def rate(
         note=comment,
         changes={"rating": (None, rating)},
     )
+    await session.flush()
     if rating == "unsatisfied":
         await apply_action(
             session,

@@ -1,0 +1,134 @@
+"""Shared scaffolding of the HTTP benchmarks: the database, the servers, the load generator.
+
+The load generator is wrk when installed (the same one for every target), else a small
+aiohttp client; a request may carry a method, headers and a body (wrk gets a Lua script).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import aiohttp
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from services.cli import migrate, seed
+from services.db import create_engine
+from services.settings import SharedSettings
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+
+
+DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench"
+
+
+async def ensure_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = parsed.set(database="postgres").render_as_string(hide_password=False)
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        exists = await connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database})
+        if not exists:
+            await connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    await engine.dispose()
+
+
+def _lua(target: Target) -> str:
+    lines = [f"wrk.method = {json.dumps(target.method)}"]
+    for name, value in target.headers.items():
+        lines.append(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}")
+    if target.body is not None:
+        lines.append(f"wrk.body = {json.dumps(target.body, ensure_ascii=False)}")
+    return "\n".join(lines) + "\n"
+
+
+def run_wrk(target: Target, seconds: int, connections: int) -> tuple[float, float, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_lua(target))
+    output = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, target.url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(script.name)
+    url = target.url
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+
+    def percentile(label: str) -> float:
+        match = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)", output)
+        assert match, output
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if non_2xx:
+        raise SystemExit(f"{url}: {non_2xx.group(1)} error responses")
+    return rate, percentile("50"), percentile("99")
+
+
+async def run_aiohttp(target: Target, seconds: int, connections: int) -> tuple[float, float, float]:
+    url = target.url
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+    connector = aiohttp.TCPConnector(limit=connections)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                async with session.request(target.method, url, headers=target.headers, data=target.body) as response:
+                    await response.read()
+                    if response.status >= 300:
+                        raise SystemExit(f"{url}: status {response.status}")
+                latencies.append((time.perf_counter() - started) * 1000)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        elapsed = time.perf_counter() - began
+    quantiles = statistics.quantiles(latencies, n=100)
+    return len(latencies) / elapsed, quantiles[49], quantiles[98]
+
+
+def measure(target: Target | str, seconds: int, connections: int) -> tuple[float, float, float]:
+    """requests/s, p50 ms, p99 ms."""
+    if isinstance(target, str):
+        target = Target(target)
+    if shutil.which("wrk"):
+        return run_wrk(target, seconds, connections)
+    return asyncio.run(run_aiohttp(target, seconds, connections))
+
+
+def prepare_database(url: str) -> None:
+    asyncio.run(ensure_database(url))
+    migrate(url)
+    asyncio.run(seed(SharedSettings(database_url=url)))
+
+
+def print_table(results: dict[str, tuple[float, float, float]]) -> None:
+    print(f"{'target':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    for name, (rate, p50, p99) in results.items():
+        print(f"{name:<28}{rate:>10.0f}{p50:>10.2f}{p99:>10.2f}")
+
+
+def load_tool() -> str:
+    return "wrk" if shutil.which("wrk") else "aiohttp"

@@ -1,0 +1,76 @@
+"""Ticket creation and ticket reads through the gateway, against a bare single-row insert and
+select, on PostgreSQL; printed as figures and ratios (never asserted).
+
+Creating a ticket is more than an insert: the caller's token is checked twice (gateway and
+service), the calendar gives the deadlines, and one transaction writes the ticket, its number,
+its first audit event and its outbox row.
+
+    python benchmarks/tickets.py [--seconds 10] [--connections 32]
+
+Target (issue 4): ticket creation >= 0.5 x the bare insert rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from contextlib import ExitStack
+
+import httpx
+from common import DEFAULT_URL, Target, load_tool, measure, prepare_database, print_table
+
+from tests.support import DEMO_PASSWORD, free_port, uvicorn_server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    prepare_database(url)
+    ports = {name: free_port() for name in ("catalog", "tickets", "notifications", "gateway", "bare")}
+    env = {
+        "ENVIRONMENT": "development",
+        "DATABASE_URL": url,
+        "LOG_LEVEL": "WARNING",
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "CATALOG_URL": f"http://127.0.0.1:{ports['catalog']}",
+        "TICKET_URL": f"http://127.0.0.1:{ports['tickets']}",
+        "NOTIFICATION_URL": f"http://127.0.0.1:{ports['notifications']}",
+    }
+    body = json.dumps({"title": "用电增容咨询", "description": "扩产需要增容，请问流程和时限"}, ensure_ascii=False)
+    print(f"load: {load_tool()}, {args.connections} connections, {args.seconds} s each")
+    with ExitStack() as stack:
+        stack.enter_context(uvicorn_server("catalog_service.app:create_app", ports["catalog"], env))
+        stack.enter_context(uvicorn_server("ticket_service.app:create_app", ports["tickets"], env))
+        stack.enter_context(uvicorn_server("notification_service.app:create_app", ports["notifications"], env))
+        stack.enter_context(uvicorn_server("gateway.app:create_app", ports["gateway"], env))
+        stack.enter_context(uvicorn_server("benchmarks.bare_app:create_app", ports["bare"], env))
+        gateway, bare = f"http://127.0.0.1:{ports['gateway']}", f"http://127.0.0.1:{ports['bare']}"
+        token = httpx.post(
+            f"{gateway}/api/v1/auth/token", data={"username": "enterprise-1", "password": DEMO_PASSWORD}
+        ).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        ticket = httpx.post(f"{gateway}/api/v1/tickets", content=body.encode(), headers=auth).json()
+        row = httpx.post(f"{bare}/bare-insert", content=body.encode(), headers=auth).json()
+        targets = {
+            "bare insert": Target(f"{bare}/bare-insert", "POST", {"Content-Type": "application/json"}, body),
+            "ticket create via gateway": Target(f"{gateway}/api/v1/tickets", "POST", auth, body),
+            "bare select": Target(f"{bare}/bare-select/{row['id']}"),
+            "ticket read via gateway": Target(f"{gateway}/api/v1/tickets/{ticket['id']}", headers=auth),
+        }
+        results = {}
+        for name, target in targets.items():
+            measure(target, 1, args.connections)
+            results[name] = measure(target, args.seconds, args.connections)
+    print_table(results)
+    create = results["ticket create via gateway"][0] / results["bare insert"][0]
+    read = results["ticket read via gateway"][0] / results["bare select"][0]
+    print(f"ticket create / bare insert : {create:.2f}  (target >= 0.50) {'PASS' if create >= 0.5 else 'MISS'}")
+    print(f"ticket read / bare select   : {read:.2f}")
+
+
+if __name__ == "__main__":
+    main()
