@@ -49,6 +49,7 @@ The 965808 one-stop service platform for enterprises (就让我帮您办).
 
 TAGS = [
     {"name": "auth", "description": "Access tokens for people and integration clients."},
+    {"name": "accounts", "description": "Who may log in: people's accounts and their links."},
     {"name": "health", "description": "Platform health."},
 ]
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from services.errors import NotAuthenticated
+from services.errors import Conflict, NotAuthenticated, NotFound, Unprocessable
 
 
 class InvalidCredentials(NotAuthenticated):
@@ -11,3 +11,20 @@ class InvalidCredentials(NotAuthenticated):
 class InvalidClient(NotAuthenticated):
     def __init__(self) -> None:
         super().__init__("Unknown client or wrong secret.", code="invalid_client")
+
+
+class DuplicateUsername(Conflict):
+    def __init__(self, username: str) -> None:
+        super().__init__(f"An account named {username!r} already exists.", code="duplicate_username")
+
+
+class AccountNotFound(NotFound):
+    def __init__(self, username: str) -> None:
+        super().__init__(f"Account {username!r} does not exist.", code="account_not_found")
+
+
+class InvalidAccountLink(Unprocessable):
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(
+            detail, code="invalid_account_link", errors=[{"loc": ["body", field], "msg": detail, "type": "invalid"}]
+        )

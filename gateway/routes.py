@@ -14,6 +14,7 @@ from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redi
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from gateway import service
+from gateway.accounts import router as accounts_router
 from gateway.openapi import merge_documents
 from gateway.schemas import MeRead, TokenRead
 from services.app import database_check
@@ -170,5 +171,6 @@ async def docs_redirect() -> HTMLResponse:
 
 
 router.include_router(auth)
+router.include_router(accounts_router)
 
 __all__ = ["rewrite_problem_responses", "router"]

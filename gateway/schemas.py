@@ -29,3 +29,17 @@ class MeRead(BaseModel):
     department_code: str | None
     enterprise_id: str | None
     scopes: list[str]
+
+
+AccountRole = Literal["enterprise", "staff", "dispatcher", "supervisor", "admin"]
+
+
+class AccountCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$", examples=["enterprise-3"])
+    password: str = Field(min_length=10, max_length=128)
+    role: AccountRole
+    display_name: str = Field("", max_length=100)
+    department_code: str | None = Field(None, pattern=r"^[a-z][a-z0-9-]{1,31}$", description="Staff only.")
+    enterprise_id: str | None = Field(None, max_length=36, description="Enterprise accounts only.")

@@ -17,4 +17,7 @@ class TicketSettings(ServiceSettings):
         None, description="End of a working day for deadlines, local time; unset means 24:00."
     )
     timezone: str = "Asia/Shanghai"
+    feedback_window_days: int = Field(
+        7, ge=1, le=90, description="A resolved ticket not rated within this many days closes itself (worker)."
+    )
     catalog_timeout_seconds: float = Field(2.0, gt=0, le=30)

@@ -1,0 +1,109 @@
+"""Accounts: who may log in, with which role, for which department or enterprise.
+
+An enterprise account is linked to exactly one enterprise, and a staff account to one
+department; the gateway checks the link with the owning service over HTTP (it never reads
+their tables), forwarding the caller's own token.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Depends, Path, Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.errors import AccountNotFound, DuplicateUsername, InvalidAccountLink
+from gateway.models import Account
+from gateway.passwords import hash_secret
+from gateway.schemas import AccountCreate, AccountRead
+from services.auth import Principal, Role, require_roles
+from services.db import SessionDep
+from services.errors import Forbidden, UpstreamUnavailable, problem_responses
+from services.pagination import Page, PageDep, decode_cursor, encode_cursor
+
+router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
+AccountManager = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.DISPATCHER))]
+AdminOnly = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+UsernamePath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
+
+
+async def _exists(client: httpx.AsyncClient, path: str, authorization: str | None) -> bool:
+    headers = {"Authorization": authorization} if authorization else {}
+    try:
+        response = await client.get(path, headers=headers)
+    except httpx.HTTPError as exc:
+        raise UpstreamUnavailable(f"Could not check {path}: {type(exc).__name__}.") from exc
+    if response.status_code >= 500:
+        raise UpstreamUnavailable(f"Could not check {path}: status {response.status_code}.")
+    return response.status_code == 200
+
+
+async def _check_links(request: Request, data: AccountCreate) -> None:
+    clients: dict[str, httpx.AsyncClient] = request.state.upstream_clients
+    authorization = request.headers.get("authorization")
+    if data.role == "enterprise":
+        if not data.enterprise_id or data.department_code:
+            raise InvalidAccountLink("enterprise_id", "An enterprise account names exactly one enterprise.")
+        if not await _exists(clients["tickets"], f"/api/v1/enterprises/{data.enterprise_id}", authorization):
+            raise InvalidAccountLink("enterprise_id", f"Enterprise {data.enterprise_id!r} does not exist.")
+    elif data.role == "staff":
+        if not data.department_code or data.enterprise_id:
+            raise InvalidAccountLink("department_code", "A staff account names exactly one department.")
+        if not await _exists(clients["catalog"], f"/api/v1/departments/{data.department_code}", None):
+            raise InvalidAccountLink("department_code", f"Department {data.department_code!r} does not exist.")
+    elif data.department_code or data.enterprise_id:
+        raise InvalidAccountLink("role", f"A {data.role} account is linked to no department or enterprise.")
+
+
+async def create_account(session: AsyncSession, *, data: AccountCreate) -> Account:
+    if (await session.execute(select(Account.id).where(Account.username == data.username))).first():
+        raise DuplicateUsername(data.username)
+    account = Account(
+        username=data.username,
+        password_hash=hash_secret(data.password),
+        role=data.role,
+        display_name=data.display_name,
+        department_code=data.department_code,
+        enterprise_id=data.enterprise_id,
+    )
+    session.add(account)
+    await session.flush()
+    return account
+
+
+@router.post("", status_code=201, response_model=AccountRead, responses=problem_responses(400, 401, 403, 409, 422, 503))
+async def register_account(
+    request: Request, session: SessionDep, principal: AccountManager, body: AccountCreate
+) -> Any:
+    """Create an account; dispatchers register enterprise accounts only (admin, dispatcher)."""
+    if principal.role == Role.DISPATCHER and body.role != "enterprise":
+        raise Forbidden("A dispatcher registers enterprise accounts only.", code="role_not_allowed")
+    await _check_links(request, body)
+    return await create_account(session, data=body)
+
+
+@router.get("", response_model=Page[AccountRead], responses=problem_responses(400, 401, 403, 422))
+async def list_accounts(session: SessionDep, _: AdminOnly, page: PageDep, role: str | None = None) -> Any:
+    """List accounts by username (admin)."""
+    statement = select(Account).order_by(Account.username).limit(page.limit + 1)
+    if role:
+        statement = statement.where(Account.role == role)
+    if page.cursor:
+        (after,) = decode_cursor(page.cursor, arity=1)
+        statement = statement.where(Account.username > str(after))
+    accounts = list((await session.execute(statement)).scalars().all())
+    next_cursor = encode_cursor([accounts[page.limit - 1].username]) if len(accounts) > page.limit else None
+    return {"items": accounts[: page.limit], "next_cursor": next_cursor}
+
+
+@router.post("/{username}/deactivate", response_model=AccountRead, responses=problem_responses(400, 401, 403, 404, 422))
+async def deactivate_account(session: SessionDep, _: AdminOnly, username: UsernamePath) -> Any:
+    """Stop an account from logging in; its tokens expire on their own (admin)."""
+    account = (await session.execute(select(Account).where(Account.username == username))).scalar_one_or_none()
+    if account is None:
+        raise AccountNotFound(username)
+    account.is_active = False
+    await session.flush()
+    return account
