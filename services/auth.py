@@ -33,6 +33,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     HOTLINE = "hotline"
     INTEGRATION = "integration"
+    SYSTEM = "system"  # the SLA worker; never carried by a token
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,8 @@ def verify_token(settings: SharedSettings, token: str) -> Principal:
         raise NotAuthenticated("The access token is invalid.", code="invalid_token") from exc
     try:
         role = Role(str(claims.get("role")))
+        if role == Role.SYSTEM:
+            raise ValueError("system principals never come from tokens")
     except ValueError as exc:
         raise NotAuthenticated("The access token names an unknown role.", code="invalid_token") from exc
     scope = claims.get("scope") or ""

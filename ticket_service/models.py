@@ -131,6 +131,13 @@ class Ticket(Base):
     co_departments_text: Mapped[str] = mapped_column(String(400), default=",")
     sla_profile: Mapped[str] = mapped_column(String(16), default="1-3-5")
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Deadlines count from here (receipt, or the last reopen), plus the working time spent paused.
+    clock_started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    paused_working_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The SLA worker's bookkeeping: the next instant something is due for this ticket (indexed,
+    # so a sweep reads only due tickets) and a bitmask of the steps already taken this cycle.
+    sla_next_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
+    sla_fired: Mapped[int] = mapped_column(Integer, default=0)
     accept_due: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     resolve_due: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     final_due: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

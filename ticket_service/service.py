@@ -27,7 +27,7 @@ from services.db import Reader, utcnow
 from services.errors import BadRequest, Forbidden
 from services.pagination import PageParams, decode_cursor, encode_cursor
 from services.workdays import SlaProfile, WorkCalendar
-from ticket_service import lifecycle
+from ticket_service import lifecycle, sla_rules
 from ticket_service.catalog_client import CatalogClient
 from ticket_service.errors import (
     ActionForbiddenProblem,
@@ -47,11 +47,14 @@ from ticket_service.errors import (
 from ticket_service.models import Enterprise, Feedback, Order, Ticket, TicketEvent, TicketNumber
 from ticket_service.outbox import add_event
 from ticket_service.schemas import EnterpriseCreate, EnterpriseUpdate, TicketCreate, TicketRead
+from ticket_service.sla_rules import SlaPolicy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 GENESIS_HASH = "0" * 64
 _TICKET_ADAPTER: TypeAdapter[TicketRead] = TypeAdapter(TicketRead)
 MAX_BACKDATE = timedelta(days=30)
+DEFAULT_POLICY = SlaPolicy()
+_UNAUDITED = frozenset({"updated_at", "version", "co_departments_text", "sla_next_at", "sla_fired"})
 FULL_VIEW_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
 PHONE_ROLES = frozenset({Role.DISPATCHER, Role.STAFF, Role.ENTERPRISE})
 STATUS_EVENTS = {
@@ -272,6 +275,8 @@ async def list_tickets(
             after = datetime.fromisoformat(str(received))
         except ValueError as exc:
             raise BadRequest("The cursor is not one this API issued.", code="invalid_cursor") from exc
+        if after.tzinfo is None:
+            raise BadRequest("The cursor is not one this API issued.", code="invalid_cursor")
         conditions.append(
             or_(Ticket.received_at < after, and_(Ticket.received_at == after, Ticket.id < str(ticket_id)))
         )
@@ -432,6 +437,7 @@ async def _create_ticket(
     order_id: str | None = None,
     sla_profile: str = "1-3-5",
     note: str = "",
+    policy: SlaPolicy = DEFAULT_POLICY,
 ) -> Ticket:
     now = utcnow()
     deadlines = calendar.deadlines(received_at, SlaProfile.parse(sla_profile))
@@ -453,6 +459,9 @@ async def _create_ticket(
         co_departments_text="," + ",".join(co_department_codes) + ("," if co_department_codes else ""),
         sla_profile=sla_profile,
         received_at=received_at,
+        clock_started_at=received_at,
+        paused_working_us=0,
+        sla_fired=0,
         accept_due=deadlines.accept_due,
         resolve_due=deadlines.resolve_due,
         final_due=deadlines.final_due,
@@ -465,6 +474,7 @@ async def _create_ticket(
         created_at=now,
         updated_at=now,
     )
+    schedule_sla(ticket, calendar, policy)
     session.add(ticket)
     changes: dict[str, Any] = {"status": (None, ticket.status), "department_code": (None, department_code)}
     if received_at != now:
@@ -627,8 +637,13 @@ async def apply_action(
     catalog: CatalogClient | None = None,
     expected_version: int | None = None,
     now: datetime | None = None,
+    policy: SlaPolicy = DEFAULT_POLICY,
+    event_action: str | None = None,
 ) -> Ticket:
-    """The one transition function: decide, apply, bump the version, audit, emit."""
+    """The one transition function: decide, apply, bump the version, audit, emit.
+
+    `event_action` names the audit event when the SLA worker takes the action as one of its
+    steps (`joint_review`, `escalate`, `auto_close`)."""
     if expected_version is not None and expected_version != ticket.version:
         raise VersionMismatch(expected_version, ticket.version)
     try:
@@ -681,25 +696,22 @@ async def apply_action(
         ticket.paused_at, ticket.paused_from = now, transition.from_status.value
     elif transition.clock == lifecycle.Clock.RESUME:
         paused_at = ticket.paused_at or now
+        ticket.paused_working_us += max(0, calendar.working_us(now) - calendar.working_us(paused_at))
         for field in ("accept_due", "resolve_due", "final_due"):
             setattr(ticket, field, calendar.shift_for_pause(getattr(ticket, field), paused_at, now))
         ticket.paused_at = ticket.paused_from = None
     elif transition.clock == lifecycle.Clock.RESTART:
-        fresh = calendar.deadlines(now, SlaProfile.parse(ticket.sla_profile))
-        ticket.accept_due, ticket.resolve_due, ticket.final_due = fresh.accept_due, fresh.resolve_due, fresh.final_due
-        ticket.provisional = fresh.provisional
+        ticket.clock_started_at, ticket.paused_working_us, ticket.sla_fired = now, 0, 0
+        recompute_deadlines(ticket, calendar)
     ticket.updated_at = now
+    schedule_sla(ticket, calendar, policy)
     after = {c.key: getattr(ticket, c.key) for c in Ticket.__mapper__.column_attrs}
-    changes = {
-        key: (before[key], after[key])
-        for key in after
-        if before[key] != after[key] and key not in {"updated_at", "version", "co_departments_text"}
-    }
+    changes = {key: (before[key], after[key]) for key in after if before[key] != after[key] and key not in _UNAUDITED}
     await session.flush()
     await _append_event(
         session,
         ticket=ticket,
-        action=action.value,
+        action=event_action or action.value,
         principal=principal,
         at=now,
         from_status=transition.from_status.value,
@@ -715,6 +727,36 @@ async def apply_action(
         await _emit(session, ticket=ticket, event_type="ticket.feedback_requested", principal=principal, at=now)
     await session.flush()
     return ticket
+
+
+def sla_clock(ticket: Ticket) -> sla_rules.Clock:
+    return sla_rules.Clock(
+        status=ticket.status,
+        fired=ticket.sla_fired or 0,
+        accept_due=ticket.accept_due,
+        resolve_due=ticket.resolve_due,
+        final_due=ticket.final_due,
+        resolved_at=ticket.resolved_at,
+    )
+
+
+def schedule_sla(ticket: Ticket, calendar: WorkCalendar, policy: SlaPolicy) -> None:
+    """Keep `sla_next_at` true after every change, so a sweep finds exactly the due tickets."""
+    ticket.sla_next_at = sla_rules.next_check(sla_clock(ticket), calendar, policy)
+
+
+def recompute_deadlines(ticket: Ticket, calendar: WorkCalendar) -> None:
+    """Deadlines from the clock's start under `calendar`, moved by the working time spent paused
+    (the same as shifting at each resume): used on reopen and when a year's calendar changes."""
+    base = calendar.deadlines(ticket.clock_started_at, SlaProfile.parse(ticket.sla_profile))
+    paused = ticket.paused_working_us
+    for field, due in (
+        ("accept_due", base.accept_due),
+        ("resolve_due", base.resolve_due),
+        ("final_due", base.final_due),
+    ):
+        setattr(ticket, field, calendar.instant_at_us(calendar.working_us(due) + paused) if paused else due)
+    ticket.provisional = base.provisional
 
 
 # Feedback

@@ -16,6 +16,7 @@ from services.errors import problem_responses
 from services.pagination import Page, PageDep
 from ticket_service import calendar_service, idempotency, lifecycle, service
 from ticket_service.catalog_client import CatalogClient
+from ticket_service.errors import InvalidInstant
 from ticket_service.schemas import (
     AcceptBody,
     ChainVerification,
@@ -152,9 +153,7 @@ async def create_ticket(
         return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"})
     try:
         calendar = await calendar_service.load_calendar(session, cache=request.state.calendar_cache)
-        ticket = await service.file_request(
-            session, catalog=catalog, calendar=calendar, principal=principal, data=body
-        )
+        ticket = await service.file_request(session, catalog=catalog, calendar=calendar, principal=principal, data=body)
         data = service.ticket_read(ticket, principal)
         result = _ticket_adapter.dump_python(_ticket_adapter.validate_python(data), mode="json")
         if idempotency_key is not None:
@@ -188,6 +187,9 @@ async def list_tickets(
 ) -> Any:
     """Tickets the caller may see: an enterprise its own, staff their department's (and joint
     reviews they take part in), dispatcher, supervisor and admin all. Newest first."""
+    for name, instant in (("due_before", due_before), ("received_from", received_from), ("received_to", received_to)):
+        if instant is not None and instant.tzinfo is None:
+            raise InvalidInstant(name, "must carry a UTC offset (RFC 3339), e.g. 2026-09-30T10:00:00+08:00")
     filters = service.TicketFilters(
         status=status,
         department_code=department_code,

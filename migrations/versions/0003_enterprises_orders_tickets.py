@@ -5,7 +5,7 @@ Touches: ticket_service (`enterprises`, `orders`, `ticket_numbers`, `tickets`, `
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-28 09:30:27.168411
+Create Date: 2026-11-28 09:52:30.103876
 """
 
 from collections.abc import Sequence
@@ -95,6 +95,10 @@ def upgrade() -> None:
         sa.Column("co_departments_text", sa.String(length=400), nullable=False),
         sa.Column("sla_profile", sa.String(length=16), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("clock_started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("paused_working_us", sa.BigInteger(), nullable=False),
+        sa.Column("sla_next_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sla_fired", sa.Integer(), nullable=False),
         sa.Column("accept_due", sa.DateTime(timezone=True), nullable=False),
         sa.Column("resolve_due", sa.DateTime(timezone=True), nullable=False),
         sa.Column("final_due", sa.DateTime(timezone=True), nullable=False),
@@ -135,6 +139,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_tickets_order_id"), ["order_id"], unique=False)
         batch_op.create_index("ix_tickets_received", ["received_at", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_tickets_resolve_due"), ["resolve_due"], unique=False)
+        batch_op.create_index(batch_op.f("ix_tickets_sla_next_at"), ["sla_next_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_tickets_status"), ["status"], unique=False)
 
     op.create_table(
@@ -194,6 +199,7 @@ def downgrade() -> None:
     op.drop_table("feedback")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tickets_status"))
+        batch_op.drop_index(batch_op.f("ix_tickets_sla_next_at"))
         batch_op.drop_index(batch_op.f("ix_tickets_resolve_due"))
         batch_op.drop_index("ix_tickets_received")
         batch_op.drop_index(batch_op.f("ix_tickets_order_id"))

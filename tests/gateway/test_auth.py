@@ -125,6 +125,7 @@ def _forge(secret: str = DEFAULT_JWT_SECRET, **claims: object) -> str:
         (_forge(secret="another-secret-of-sufficient-length-123"), "invalid_token"),
         (_forge(exp=int(time.time()) - 10), "token_expired"),
         (_forge(role="superuser"), "invalid_token"),
+        (_forge(role="system"), "invalid_token"),
         (_forge(aud="someone-else"), "invalid_token"),
         ("not-a-jwt", "invalid_token"),
     ],

@@ -206,7 +206,7 @@ def test_status_sets() -> None:
     assert frozenset(Status) - closed_ones == OPEN_STATUSES
     assert not (OPEN_STATUSES & FINAL_STATUSES)
     assert SYSTEM_ROLE == "system"
-    assert SYSTEM_ROLE not in {r.value for r in Role}
+    assert Role.SYSTEM.value == SYSTEM_ROLE  # the worker's role; no token may carry it (tests/gateway/test_auth.py)
 
 
 # --- the table itself -------------------------------------------------------------------------------------
