@@ -53,7 +53,7 @@ def merge_documents(
         for name, scheme in document.get("components", {}).get("securitySchemes", {}).items():
             security.setdefault(name, scheme)
         for path, item in document.get("paths", {}).items():
-            if path in PRIVATE_PATHS:
+            if path in PRIVATE_PATHS or path.startswith("/internal/"):
                 continue
             merged["paths"][path] = item
         for tag in document.get("tags", []):

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 import catalog_service.models  # noqa: F401  (registers the catalogue's tables)
 import gateway.models  # noqa: F401  (registers the gateway's tables)
+import notification_service.models  # noqa: F401  (registers the notification service's tables)
 import ticket_service.models  # noqa: F401  (registers the ticket service's tables)
 from services.db import Base, create_engine, is_sqlite
 from services.settings import SharedSettings

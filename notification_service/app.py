@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from notification_service.routes import internal
 from notification_service.settings import NotificationSettings
 from services.app import create_service_app
 
@@ -13,5 +14,5 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         title="965808 notification service",
         description="Inbound hotline webhooks, outbound signed webhooks and the user inbox.",
         settings=settings or NotificationSettings(),
-        routers=[],
+        routers=[internal],
     )

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from services.app import State, create_service_app
 from services.http import create_http_client
+from services.queue import LazyQueue
 from ticket_service.calendar_service import CalendarCache
 from ticket_service.catalog_client import CatalogClient
 from ticket_service.routes import router
@@ -21,6 +22,7 @@ TAGS = [
     {"name": "orders", "description": "Ordering from the menu (点菜单): one ticket per item."},
     {"name": "enterprises", "description": "Enterprises and their unified social credit codes."},
     {"name": "calendar", "description": "Working days (工作日), official holidays and make-up days; deadlines."},
+    {"name": "sla", "description": "The 1-3-5 clock: sweeps by the SLA worker, and their status (督办)."},
 ]
 
 
@@ -37,6 +39,10 @@ def create_app(
         )
         stack.push_async_callback(catalog_http.aclose)
         state["catalog"] = CatalogClient(catalog_http)
+        state["sla_policy"] = settings.sla_policy()
+        queue = LazyQueue(settings.redis_url)
+        stack.push_async_callback(queue.close)
+        state["queue"] = queue
 
     return create_service_app(
         title="965808 ticket service",

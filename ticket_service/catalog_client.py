@@ -76,5 +76,10 @@ class CatalogClient:
     async def category_exists(self, code: str) -> bool:
         return await self._get(f"/api/v1/categories/{code}") is not None
 
+    async def category_co_departments(self, code: str) -> list[str]:
+        """The category's default co-handling departments (used when a free request goes to joint review)."""
+        body = await self._get(f"/api/v1/categories/{code}")
+        return list(body.get("default_co_department_codes", [])) if body else []
+
     async def department_exists(self, code: str) -> bool:
         return await self._get(f"/api/v1/departments/{code}") is not None

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.db import utcnow
 from services.events import Envelope, make_envelope
 from ticket_service.models import OutboxEvent
 
@@ -33,3 +36,51 @@ async def add_event(
         )
     )
     return envelope
+
+
+class RelayFailed(Exception):
+    """The consumer did not take the batch; its rows stay unpublished and are retried."""
+
+
+async def relay_batch(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    http: httpx.AsyncClient,
+    url: str,
+    token: str,
+    batch_size: int = 500,
+) -> list[Envelope]:
+    """Publish the oldest unpublished events (at least once, in order per aggregate).
+
+    Several relays may run: rows are taken FOR UPDATE SKIP LOCKED, and on PostgreSQL an
+    advisory lock per aggregate keeps one ticket's events with one relay, in `seq` order."""
+    async with sessionmaker() as session:
+        statement = select(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+        if session.get_bind().dialect.name == "postgresql":
+            statement = statement.where(
+                func.pg_try_advisory_xact_lock(
+                    func.hashtext(OutboxEvent.aggregate_type + ":" + OutboxEvent.aggregate_id)
+                )
+            )
+        statement = statement.order_by(OutboxEvent.seq).limit(batch_size).with_for_update(skip_locked=True)
+        rows = list((await session.execute(statement)).scalars().all())
+        if not rows:
+            await session.rollback()
+            return []
+        envelopes = [Envelope(**row.envelope) for row in rows]  # type: ignore[typeddict-item]
+        try:
+            response = await http.post(url, json={"events": envelopes}, headers={"X-Internal-Token": token})
+            failure = None if response.status_code < 300 else f"status {response.status_code}"
+        except httpx.HTTPError as exc:
+            failure = type(exc).__name__
+        now = utcnow()
+        for row in rows:
+            if failure is None:
+                row.published_at = now
+            else:
+                row.attempts += 1
+                row.last_error = failure
+        await session.commit()
+    if failure is not None:
+        raise RelayFailed(failure)
+    return envelopes

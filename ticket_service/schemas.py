@@ -298,3 +298,43 @@ class FeedbackRead(BaseModel):
     created_by: str
     channel: str
     created_at: datetime
+
+
+class SweepRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: datetime | None = Field(None, description="The sweep's 'now' (RFC 3339 with offset); now if omitted.")
+    dry_run: bool = Field(False, description="Report what would happen and change nothing.")
+
+
+class SweepAccepted(BaseModel):
+    job_id: str
+
+
+class SweepStep(BaseModel):
+    ticket_id: str
+    number: str
+    step: str
+    outcome: str
+
+
+class SweepReportRead(BaseModel):
+    as_of: datetime
+    dry_run: bool
+    due_tickets: int
+    counts: dict[str, int]
+    steps: list[SweepStep]
+
+
+class QueueHealth(BaseModel):
+    reachable: bool
+    queued_jobs: int | None
+
+
+class SlaStatus(BaseModel):
+    last_sweep: dict[str, object] | None = Field(
+        description="The last sweep's time and counts, as the worker left them."
+    )
+    worker_heartbeat: str | None
+    queue: QueueHealth
+    outbox_backlog: int = Field(description="Committed events not yet published.")

@@ -329,7 +329,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-async def _append_event(
+async def append_event(
     session: AsyncSession,
     *,
     ticket: Ticket,
@@ -406,7 +406,7 @@ async def _next_number(session: AsyncSession, *, at: datetime) -> str:
     return f"T{at.astimezone(SHANGHAI):%Y%m%d}{seq:06d}"
 
 
-async def _emit(session: AsyncSession, *, ticket: Ticket, event_type: str, principal: Principal, at: datetime) -> None:
+async def emit(session: AsyncSession, *, ticket: Ticket, event_type: str, principal: Principal, at: datetime) -> None:
     await add_event(
         session,
         event_type=event_type,
@@ -479,7 +479,7 @@ async def _create_ticket(
     changes: dict[str, Any] = {"status": (None, ticket.status), "department_code": (None, department_code)}
     if received_at != now:
         changes["received_at"] = (None, received_at)
-    await _append_event(
+    await append_event(
         session,
         ticket=ticket,
         action="create",
@@ -491,7 +491,7 @@ async def _create_ticket(
         changes=changes,
         first=True,
     )
-    await _emit(session, ticket=ticket, event_type="ticket.created", principal=principal, at=now)
+    await emit(session, ticket=ticket, event_type="ticket.created", principal=principal, at=now)
     await session.flush()
     return ticket
 
@@ -503,6 +503,7 @@ async def place_order(
     calendar: WorkCalendar,
     principal: Principal,
     lines: Sequence[tuple[str, str]],
+    policy: SlaPolicy = DEFAULT_POLICY,
 ) -> tuple[Order, list[Ticket]]:
     """Every line must be a published item of the current menu that fits the enterprise's size;
     one bad line rejects the whole order and nothing is written."""
@@ -549,6 +550,7 @@ async def place_order(
                 order_id=order.id,
                 sla_profile=item.sla_profile,
                 note=note,
+                policy=policy,
             )
         )
     return order, tickets
@@ -561,6 +563,7 @@ async def file_request(
     calendar: WorkCalendar,
     principal: Principal,
     data: TicketCreate,
+    policy: SlaPolicy = DEFAULT_POLICY,
 ) -> Ticket:
     now = utcnow()
     if principal.role == Role.ENTERPRISE:
@@ -602,6 +605,7 @@ async def file_request(
         received_at=received_at.astimezone(UTC),
         department_code=data.department_code,
         category_code=data.category_code,
+        policy=policy,
     )
 
 
@@ -708,7 +712,7 @@ async def apply_action(
     after = {c.key: getattr(ticket, c.key) for c in Ticket.__mapper__.column_attrs}
     changes = {key: (before[key], after[key]) for key in after if before[key] != after[key] and key not in _UNAUDITED}
     await session.flush()
-    await _append_event(
+    await append_event(
         session,
         ticket=ticket,
         action=event_action or action.value,
@@ -719,12 +723,12 @@ async def apply_action(
         note=note,
         changes=changes,
     )
-    await _emit(session, ticket=ticket, event_type="ticket.status_changed", principal=principal, at=now)
+    await emit(session, ticket=ticket, event_type="ticket.status_changed", principal=principal, at=now)
     specific = STATUS_EVENTS.get(ticket.status) if ticket.status != before["status"] else None
     if specific:
-        await _emit(session, ticket=ticket, event_type=specific, principal=principal, at=now)
+        await emit(session, ticket=ticket, event_type=specific, principal=principal, at=now)
     if ticket.status in {"resolved", "explained"}:
-        await _emit(session, ticket=ticket, event_type="ticket.feedback_requested", principal=principal, at=now)
+        await emit(session, ticket=ticket, event_type="ticket.feedback_requested", principal=principal, at=now)
     await session.flush()
     return ticket
 
@@ -771,6 +775,7 @@ async def rate(
     comment: str,
     calendar: WorkCalendar,
     channel: str = "web",
+    policy: SlaPolicy = DEFAULT_POLICY,
 ) -> Feedback:
     """Rate the latest resolution once; an unsatisfied rating reopens the ticket (发回重办)."""
     if principal.role == Role.ENTERPRISE and principal.enterprise_id != ticket.enterprise_id:
@@ -797,7 +802,7 @@ async def rate(
         created_at=now,
     )
     session.add(feedback)
-    await _append_event(
+    await append_event(
         session,
         ticket=ticket,
         action="feedback",
@@ -818,6 +823,7 @@ async def rate(
             data=ActionInput(note=f"unsatisfied rating: {comment}".strip()),
             calendar=calendar,
             now=now,
+            policy=policy,
         )
     return feedback
 

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.settings import ServiceSettings
+from ticket_service.sla_rules import SlaPolicy
 
 
 class TicketSettings(ServiceSettings):
@@ -20,4 +21,13 @@ class TicketSettings(ServiceSettings):
     feedback_window_days: int = Field(
         7, ge=1, le=90, description="A resolved ticket not rated within this many days closes itself (worker)."
     )
+    due_soon_fraction_of_day: float = Field(
+        0.5, gt=0, lt=5, description="Due-soon warnings this many working days before each deadline."
+    )
     catalog_timeout_seconds: float = Field(2.0, gt=0, le=30)
+
+    def sla_policy(self) -> SlaPolicy:
+        return SlaPolicy(
+            due_soon_fraction_of_day=self.due_soon_fraction_of_day,
+            close_after=timedelta(days=self.feedback_window_days),
+        )

@@ -111,6 +111,7 @@ async def create_order(
             calendar=calendar,
             principal=principal,
             lines=[(line.item_code, line.note) for line in body.items],
+            policy=request.state.sla_policy,
         )
         result = OrderRead.model_validate(
             {
@@ -153,7 +154,14 @@ async def create_ticket(
         return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"})
     try:
         calendar = await calendar_service.load_calendar(session, cache=request.state.calendar_cache)
-        ticket = await service.file_request(session, catalog=catalog, calendar=calendar, principal=principal, data=body)
+        ticket = await service.file_request(
+            session,
+            catalog=catalog,
+            calendar=calendar,
+            principal=principal,
+            data=body,
+            policy=request.state.sla_policy,
+        )
         data = service.ticket_read(ticket, principal)
         result = _ticket_adapter.dump_python(_ticket_adapter.validate_python(data), mode="json")
         if idempotency_key is not None:
@@ -258,7 +266,13 @@ async def give_feedback(
     ticket = await service.get_ticket(session, ticket_id=ticket_id, principal=principal, for_update=True)
     calendar = await calendar_service.load_calendar(session, cache=request.state.calendar_cache)
     return await service.rate(
-        session, ticket=ticket, principal=principal, rating=body.rating, comment=body.comment, calendar=calendar
+        session,
+        ticket=ticket,
+        principal=principal,
+        rating=body.rating,
+        comment=body.comment,
+        calendar=calendar,
+        policy=request.state.sla_policy,
     )
 
 
@@ -344,6 +358,7 @@ def _make_action_route(action: lifecycle.Action, body_model: type[BaseModel]) ->
             calendar=calendar,
             catalog=catalog,
             expected_version=expected,
+            policy=request.state.sla_policy,
         )
         return _ticket_response(service.ticket_read(ticket, principal))
 

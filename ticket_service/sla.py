@@ -1,0 +1,348 @@
+"""The SLA sweep: the 1-3-5 clock acting by itself (DESIGN §3).
+
+The worker (`sla_worker`) calls these functions; they use the ticket domain's own transition
+function, so the life-cycle rules live in one place. A sweep reads only due tickets (the
+indexed `sla_next_at`), handles each in its own short transaction with the row locked (and
+skipped if another worker holds it), and marks each step in `sla_fired` in that same
+transaction: however often it runs, however many workers run it, and wherever one crashed,
+every step happens once per ticket and deadline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.auth import Principal, Role
+from services.workdays import WorkCalendar
+from ticket_service import lifecycle, service
+from ticket_service.calendar_service import CalendarCache, load_calendar
+from ticket_service.catalog_client import CatalogClient
+from ticket_service.errors import CatalogUnavailable
+from ticket_service.models import OutboxEvent, Ticket
+from ticket_service.sla_rules import DEADLINE_OF, SlaPolicy, Step, due_steps
+
+WORKER = Principal(subject="sla-worker", role=Role.SYSTEM)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+STEP_NAMES = {
+    Step.WARN_ACCEPT: "due_soon",
+    Step.WARN_RESOLVE: "due_soon",
+    Step.WARN_FINAL: "due_soon",
+    Step.OVERDUE_ACCEPT: "overdue_accept",
+    Step.JOINT_REVIEW: "joint_review",
+    Step.ESCALATE: "escalate",
+    Step.AUTO_CLOSE: "auto_close",
+}
+
+
+@dataclass
+class SweepReport:
+    as_of: datetime
+    dry_run: bool
+    due_tickets: int = 0
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for step in self.steps:
+            counts[step["step"]] = counts.get(step["step"], 0) + 1
+        return counts
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "dry_run": self.dry_run,
+            "due_tickets": self.due_tickets,
+            "counts": self.counts(),
+            "steps": self.steps,
+        }
+
+
+def _deadline(ticket: Ticket, step: Step) -> datetime:
+    name = DEADLINE_OF[step]
+    due: datetime = getattr(ticket, f"{name}_due")
+    return due
+
+
+def _flag(ticket: Ticket, deadline: str) -> None:
+    if deadline not in ticket.overdue:
+        ticket.overdue = [*ticket.overdue, deadline]
+    ticket.is_overdue = True
+
+
+async def _record(
+    session: AsyncSession,
+    ticket: Ticket,
+    *,
+    step: Step,
+    note: str,
+    event_type: str,
+    now: datetime,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    """A step that changes no status still leaves its audit link and its event."""
+    await session.flush()
+    await service.append_event(
+        session,
+        ticket=ticket,
+        action=STEP_NAMES[step],
+        principal=WORKER,
+        at=now,
+        from_status=ticket.status,
+        to_status=ticket.status,
+        note=note,
+        changes=changes or {},
+    )
+    await service.emit(session, ticket=ticket, event_type=event_type, principal=WORKER, at=now)
+
+
+async def _co_departments(ticket: Ticket, catalog: CatalogClient | None) -> list[str]:
+    codes = list((ticket.item_snapshot or {}).get("co_department_codes") or ticket.co_department_codes or [])
+    if not codes and ticket.category_code and catalog is not None:
+        codes = await catalog.category_co_departments(ticket.category_code)
+    return [code for code in codes if code != ticket.department_code]
+
+
+async def take_step(
+    session: AsyncSession,
+    ticket: Ticket,
+    step: Step,
+    *,
+    calendar: WorkCalendar,
+    catalog: CatalogClient | None,
+    policy: SlaPolicy,
+    now: datetime,
+) -> str:
+    """Apply one due step to a locked ticket; returns what was done."""
+    ticket.sla_fired = (ticket.sla_fired or 0) | step
+    if step in (Step.WARN_ACCEPT, Step.WARN_RESOLVE, Step.WARN_FINAL):
+        due = _deadline(ticket, step)
+        if now >= due:
+            service.schedule_sla(ticket, calendar, policy)
+            return "skipped: already overdue"
+        service.schedule_sla(ticket, calendar, policy)
+        note = f"{DEADLINE_OF[step]} deadline {due.isoformat()} is near"
+        await _record(session, ticket, step=step, note=note, event_type="ticket.due_soon", now=now)
+        return "warned"
+    if step == Step.OVERDUE_ACCEPT:
+        _flag(ticket, "accept")
+        service.schedule_sla(ticket, calendar, policy)
+        note = "督办: not accepted within its accept deadline; supervisors and the department are notified"
+        changes = {"overdue": ([d for d in ticket.overdue if d != "accept"], list(ticket.overdue))}
+        await _record(session, ticket, step=step, note=note, event_type="ticket.overdue", now=now, changes=changes)
+        return "flagged"
+    if step == Step.JOINT_REVIEW:
+        _flag(ticket, "resolve")
+        try:
+            codes = await _co_departments(ticket, catalog)
+        except CatalogUnavailable:
+            codes = []
+        facts_allow = ticket.status in {"submitted", "accepted", "in_progress"} and ticket.department_code
+        if codes and facts_allow:
+            await service.apply_action(
+                session,
+                ticket=ticket,
+                action=lifecycle.Action.REQUEST_JOINT_REVIEW,
+                principal=WORKER,
+                data=service.ActionInput(
+                    note="resolve deadline passed: joint review (会办)", co_department_codes=tuple(codes)
+                ),
+                calendar=calendar,
+                now=now,
+                policy=policy,
+                event_action="joint_review",
+            )
+            return "joint_review"
+        service.schedule_sla(ticket, calendar, policy)
+        note = "resolve deadline passed; a dispatcher must route the case and name the co-departments"
+        changes = {"overdue": ([d for d in ticket.overdue if d != "resolve"], list(ticket.overdue))}
+        await _record(session, ticket, step=step, note=note, event_type="ticket.overdue", now=now, changes=changes)
+        return "needs_dispatcher"
+    if step == Step.ESCALATE:
+        _flag(ticket, "final")
+        await service.apply_action(
+            session,
+            ticket=ticket,
+            action=lifecycle.Action.ESCALATE,
+            principal=WORKER,
+            data=service.ActionInput(
+                note="final deadline passed: referred to leadership (高位批办); explanation required"
+            ),
+            calendar=calendar,
+            now=now,
+            policy=policy,
+            event_action="escalate",
+        )
+        return "escalated"
+    await service.apply_action(
+        session,
+        ticket=ticket,
+        action=lifecycle.Action.CLOSE,
+        principal=WORKER,
+        data=service.ActionInput(note="not rated within the feedback window; closed"),
+        calendar=calendar,
+        now=now,
+        policy=policy,
+        event_action="auto_close",
+    )
+    return "closed"
+
+
+async def run_sweep(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    cache: CalendarCache,
+    catalog: CatalogClient | None,
+    now: datetime,
+    policy: SlaPolicy,
+    dry_run: bool = False,
+    batch_size: int = 500,
+) -> SweepReport:
+    report = SweepReport(as_of=now, dry_run=dry_run)
+    seen: set[str] = set()
+    while True:
+        async with sessionmaker() as session:
+            statement = (
+                select(Ticket.id)
+                .where(Ticket.sla_next_at <= now)
+                .order_by(Ticket.sla_next_at, Ticket.id)
+                .limit(batch_size + len(seen))
+            )
+            ids = [ticket_id for ticket_id in (await session.execute(statement)).scalars() if ticket_id not in seen]
+        if not ids:
+            return report
+        for ticket_id in ids[:batch_size]:
+            seen.add(ticket_id)
+            await _sweep_one(sessionmaker, ticket_id, report, cache=cache, catalog=catalog, now=now, policy=policy)
+
+
+async def _sweep_one(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    ticket_id: str,
+    report: SweepReport,
+    *,
+    cache: CalendarCache,
+    catalog: CatalogClient | None,
+    now: datetime,
+    policy: SlaPolicy,
+) -> None:
+    async with sessionmaker() as session:
+        statement = select(Ticket).where(Ticket.id == ticket_id, Ticket.sla_next_at <= now)
+        # Another worker holding this ticket is handling it: skip rather than wait.
+        statement = statement.with_for_update(skip_locked=True)
+        ticket = (await session.execute(statement)).scalar_one_or_none()
+        if ticket is None:
+            await session.rollback()
+            return
+        calendar = await load_calendar(session, cache=cache)
+        steps = due_steps(service.sla_clock(ticket), calendar, policy, now)
+        report.due_tickets += 1
+        for step in steps:
+            entry = {"ticket_id": ticket.id, "number": ticket.number, "step": STEP_NAMES[step]}
+            if report.dry_run:
+                entry["outcome"] = "would run"
+            else:
+                entry["outcome"] = await take_step(
+                    session, ticket, step, calendar=calendar, catalog=catalog, policy=policy, now=now
+                )
+            report.steps.append(entry)
+        if report.dry_run or not steps:
+            if not steps and not report.dry_run:
+                service.schedule_sla(ticket, calendar, policy)
+                await session.commit()
+            else:
+                await session.rollback()
+            return
+        await session.flush()
+        await session.commit()
+
+
+async def outbox_backlog(session: AsyncSession) -> int:
+    count = await session.scalar(
+        select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+    )
+    return int(count or 0)
+
+
+async def recompute_year(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    cache: CalendarCache,
+    year: int,
+    policy: SlaPolicy,
+    now: datetime,
+    batch_size: int = 500,
+) -> int:
+    """After a year's calendar changed: recompute the deadlines of every open ticket whose
+    counting span touches that year, each change in its audit trail. Idempotent."""
+    start = datetime(year, 1, 1, tzinfo=SHANGHAI)
+    end = datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
+    changed = 0
+    after = ""
+    while True:
+        async with sessionmaker() as session:
+            statement = (
+                select(Ticket.id)
+                .where(
+                    Ticket.status.in_([s.value for s in lifecycle.OPEN_STATUSES]),
+                    Ticket.final_due >= start,
+                    Ticket.clock_started_at < end,
+                    Ticket.id > after,
+                )
+                .order_by(Ticket.id)
+                .limit(batch_size)
+            )
+            ids = list((await session.execute(statement)).scalars())
+        if not ids:
+            return changed
+        after = ids[-1]
+        for ticket_id in ids:
+            changed += await _recompute_one(sessionmaker, ticket_id, cache=cache, policy=policy, now=now)
+
+
+async def _recompute_one(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    ticket_id: str,
+    *,
+    cache: CalendarCache,
+    policy: SlaPolicy,
+    now: datetime,
+) -> int:
+    async with sessionmaker() as session:
+        ticket = (
+            await session.execute(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
+        ).scalar_one_or_none()
+        if ticket is None:
+            await session.rollback()
+            return 0
+        calendar = await load_calendar(session, cache=cache)
+        fields = ("accept_due", "resolve_due", "final_due", "provisional")
+        before = {name: getattr(ticket, name) for name in fields}
+        service.recompute_deadlines(ticket, calendar)
+        changes = {
+            name: (before[name], getattr(ticket, name)) for name in fields if before[name] != getattr(ticket, name)
+        }
+        if not changes:
+            await session.rollback()
+            return 0
+        service.schedule_sla(ticket, calendar, policy)
+        await session.flush()
+        await service.append_event(
+            session,
+            ticket=ticket,
+            action="recompute",
+            principal=WORKER,
+            at=now,
+            from_status=ticket.status,
+            to_status=ticket.status,
+            note="the working-day calendar changed",
+            changes=changes,
+        )
+        await service.emit(session, ticket=ticket, event_type="ticket.deadlines_changed", principal=WORKER, at=now)
+        await session.commit()
+        return 1
