@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/workdays.py
 	$(BIN)/python benchmarks/gateway.py
 	$(BIN)/python benchmarks/tickets.py
+	$(BIN)/python benchmarks/sweep.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -69,7 +69,12 @@ async def sweep(ctx: dict[str, Any], as_of: str | None = None, request_id: str |
     _bind(request_id, "sweep")
     now = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC)
     report = await sla.run_sweep(
-        ctx["sessionmaker"], cache=ctx["calendar_cache"], catalog=ctx["catalog"], now=now, policy=ctx["policy"]
+        ctx["sessionmaker"],
+        cache=ctx["calendar_cache"],
+        catalog=ctx["catalog"],
+        now=now,
+        policy=ctx["policy"],
+        concurrency=ctx["settings"].sweep_concurrency,
     )
     summary = {
         "as_of": now.isoformat(),

@@ -28,6 +28,9 @@ class LivePlatform:
     catalog_url: str
     broken_gateway_url: str
     admin_token: str
+    database_url: str = ""
+    redis_url: str = ""
+    notification_url: str = ""
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +68,9 @@ def live(
                 catalog_url=urls["catalog"],
                 broken_gateway_url=urls["broken"],
                 admin_token=token,
+                database_url=scratch,
+                redis_url=env["REDIS_URL"],
+                notification_url=urls["notifications"],
             )
     finally:
         asyncio.run(drop_scratch_database(database_url, scratch))

@@ -10,6 +10,7 @@ every step happens once per ticket and deadline.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -202,8 +203,19 @@ async def run_sweep(
     policy: SlaPolicy,
     dry_run: bool = False,
     batch_size: int = 500,
+    concurrency: int = 1,
 ) -> SweepReport:
+    """`concurrency` tickets at a time, each in its own transaction on its own connection
+    (on SQLite writers queue anyway; keep 1 where all sessions share one connection)."""
     report = SweepReport(as_of=now, dry_run=dry_run)
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(ticket_id: str, calendar: WorkCalendar) -> None:
+        async with gate:
+            await _sweep_one(
+                sessionmaker, ticket_id, report, calendar=calendar, catalog=catalog, now=now, policy=policy
+            )
+
     seen: set[str] = set()
     while True:
         async with sessionmaker() as session:
@@ -216,9 +228,14 @@ async def run_sweep(
             ids = [ticket_id for ticket_id in (await session.execute(statement)).scalars() if ticket_id not in seen]
         if not ids:
             return report
+        async with sessionmaker() as session:
+            # One calendar per batch: it only changes when an admin replaces a year's overlay.
+            calendar = await load_calendar(session, cache=cache)
         for ticket_id in ids[:batch_size]:
             seen.add(ticket_id)
-            await _sweep_one(sessionmaker, ticket_id, report, cache=cache, catalog=catalog, now=now, policy=policy)
+            await _sweep_one(
+                sessionmaker, ticket_id, report, calendar=calendar, catalog=catalog, now=now, policy=policy
+            )
 
 
 async def _sweep_one(
@@ -226,7 +243,7 @@ async def _sweep_one(
     ticket_id: str,
     report: SweepReport,
     *,
-    cache: CalendarCache,
+    calendar: WorkCalendar,
     catalog: CatalogClient | None,
     now: datetime,
     policy: SlaPolicy,
@@ -239,7 +256,6 @@ async def _sweep_one(
         if ticket is None:
             await session.rollback()
             return
-        calendar = await load_calendar(session, cache=cache)
         steps = due_steps(service.sla_clock(ticket), calendar, policy, now)
         report.due_tickets += 1
         for step in steps:
