@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from arq import ArqRedis, create_pool
+from redis.exceptions import RedisError
 
 from services.errors import UpstreamUnavailable
 from services.redis import arq_redis_settings
@@ -28,7 +29,7 @@ class LazyQueue:
                 settings = arq_redis_settings(self.redis_url)
                 settings.conn_retries = 0
                 self._pool = await create_pool(settings, default_queue_name=self.queue_name)
-            except (OSError, ConnectionError, TimeoutError) as exc:
+            except (OSError, ConnectionError, TimeoutError, RedisError) as exc:
                 raise UpstreamUnavailable("The job queue (Redis) is unreachable.", code="queue_unavailable") from exc
         return self._pool
 
@@ -36,7 +37,7 @@ class LazyQueue:
         pool = await self.pool()
         try:
             job = await pool.enqueue_job(function, *args, _job_id=job_id, **kwargs)
-        except (OSError, ConnectionError, TimeoutError) as exc:
+        except (OSError, ConnectionError, TimeoutError, RedisError) as exc:
             raise UpstreamUnavailable("The job queue (Redis) is unreachable.", code="queue_unavailable") from exc
         return job.job_id if job is not None else None
 

@@ -52,35 +52,54 @@ async def relay_batch(
 ) -> list[Envelope]:
     """Publish the oldest unpublished events (at least once, in order per aggregate).
 
-    Several relays may run: rows are taken FOR UPDATE SKIP LOCKED, and on PostgreSQL an
-    advisory lock per aggregate keeps one ticket's events with one relay, in `seq` order."""
+    PostgreSQL: rows are taken FOR UPDATE SKIP LOCKED, with an advisory lock per aggregate, and
+    held while the batch is posted, so several relays share the work and one ticket's events
+    stay with one relay, in `seq` order. SQLite has one writer for the whole file (the
+    consumer included), so there the batch is read, posted with no transaction open, and
+    marked published in a second short transaction."""
     async with sessionmaker() as session:
+        postgres = session.get_bind().dialect.name == "postgresql"
         statement = select(OutboxEvent).where(OutboxEvent.published_at.is_(None))
-        if session.get_bind().dialect.name == "postgresql":
-            statement = statement.where(
-                func.pg_try_advisory_xact_lock(
-                    func.hashtext(OutboxEvent.aggregate_type + ":" + OutboxEvent.aggregate_id)
-                )
-            )
+        if postgres:
+            aggregate = OutboxEvent.aggregate_type + ":" + OutboxEvent.aggregate_id
+            statement = statement.where(func.pg_try_advisory_xact_lock(func.hashtext(aggregate)))
         statement = statement.order_by(OutboxEvent.seq).limit(batch_size).with_for_update(skip_locked=True)
         rows = list((await session.execute(statement)).scalars().all())
         if not rows:
             await session.rollback()
             return []
         envelopes = [Envelope(**row.envelope) for row in rows]  # type: ignore[typeddict-item]
-        try:
-            response = await http.post(url, json={"events": envelopes}, headers={"X-Internal-Token": token})
-            failure = None if response.status_code < 300 else f"status {response.status_code}"
-        except httpx.HTTPError as exc:
-            failure = type(exc).__name__
-        now = utcnow()
-        for row in rows:
-            if failure is None:
-                row.published_at = now
-            else:
-                row.attempts += 1
-                row.last_error = failure
-        await session.commit()
+        if postgres:
+            failure = await _post(http, url, token, envelopes)
+            _settle(rows, failure)
+            await session.commit()
+        else:
+            seqs = [row.seq for row in rows]
+            await session.rollback()
+    if not postgres:
+        failure = await _post(http, url, token, envelopes)
+        async with sessionmaker() as session:
+            rows = list((await session.execute(select(OutboxEvent).where(OutboxEvent.seq.in_(seqs)))).scalars())
+            _settle(rows, failure)
+            await session.commit()
     if failure is not None:
         raise RelayFailed(failure)
     return envelopes
+
+
+async def _post(http: httpx.AsyncClient, url: str, token: str, envelopes: list[Envelope]) -> str | None:
+    try:
+        response = await http.post(url, json={"events": envelopes}, headers={"X-Internal-Token": token})
+    except httpx.HTTPError as exc:
+        return type(exc).__name__
+    return None if response.status_code < 300 else f"status {response.status_code}"
+
+
+def _settle(rows: list[OutboxEvent], failure: str | None) -> None:
+    now = utcnow()
+    for row in rows:
+        if failure is None:
+            row.published_at = now
+        else:
+            row.attempts += 1
+            row.last_error = failure

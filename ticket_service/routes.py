@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 from services.auth import AdminPrincipal, Principal, Role, require_roles
 from services.db import ReadConnectionDep, SessionDep, SessionFactoryDep
 from services.errors import UpstreamUnavailable, problem_responses
+from services.observability import request_id_var
 from services.pagination import Page, PageDep
 from services.responses import cached_json
 from services.workdays import MAX_YEAR, MIN_YEAR, OverlayDay
@@ -199,7 +200,10 @@ async def sweep(
         )
         return JSONResponse(jsonable_encoder(report.as_dict()), status_code=200)
     job_id = await request.state.queue.enqueue(
-        "sweep", as_of.isoformat() if body.as_of else None, job_id=f"sweep:{uuid.uuid4().hex}"
+        "sweep",
+        as_of.isoformat() if body.as_of else None,
+        request_id=request_id_var.get(),
+        job_id=f"sweep:{uuid.uuid4().hex}",
     )
     return JSONResponse({"job_id": job_id}, status_code=202)
 
