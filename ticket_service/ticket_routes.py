@@ -3,6 +3,7 @@
 (No `from __future__ import annotations` here: the action routes are made in a loop and
 FastAPI must see each one's body model as a real class.)"""
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -70,17 +71,34 @@ def _ticket_response(ticket_data: dict[str, Any], status_code: int = 200) -> JSO
     return JSONResponse(body, status_code=status_code, headers={"ETag": f'"{body["version"]}"'})
 
 
-async def _idempotent(
+async def _create_idempotently(
     request: Request,
+    session: Any,
     factory: Any,
     principal: Principal,
     key: str | None,
     payload: BaseModel,
-) -> idempotency.StoredResponse | None:
-    if key is None:
-        return None
-    request_hash = idempotency.fingerprint(request.method, request.url.path, payload.model_dump(mode="json"))
-    return await idempotency.claim(factory, principal=principal.subject, key=key, request_hash=request_hash)
+    create: Callable[[], Awaitable[dict[str, Any]]],
+) -> JSONResponse:
+    """Run `create` once per (caller, Idempotency-Key): replay a finished result, refuse a key
+    in flight or reused with another payload, and release the key if `create` fails."""
+    if key is not None:
+        request_hash = idempotency.fingerprint(request.method, request.url.path, payload.model_dump(mode="json"))
+        replay = await idempotency.claim(factory, principal=principal.subject, key=key, request_hash=request_hash)
+        if replay is not None:
+            return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"})
+    try:
+        result = await create()
+        if key is not None:
+            await idempotency.finish(session, principal=principal.subject, key=key, status=201, body=result)
+    except BaseException:
+        if key is not None:
+            # Roll back first: on SQLite this request's transaction holds the write lock.
+            await session.rollback()
+            await idempotency.release(factory, principal=principal.subject, key=key)
+        raise
+    headers = {"ETag": f'"{result["version"]}"'} if "version" in result else None
+    return JSONResponse(result, status_code=201, headers=headers)
 
 
 @router.post(
@@ -100,10 +118,8 @@ async def create_order(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Any:
     """Order items from the current menu; each becomes a ticket for its lead department (enterprise)."""
-    replay = await _idempotent(request, factory, principal, idempotency_key, body)
-    if replay is not None:
-        return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"})
-    try:
+
+    async def create() -> dict[str, Any]:
         calendar = await calendar_service.load_calendar(session, cache=request.state.calendar_cache)
         order, tickets = await service.place_order(
             session,
@@ -113,7 +129,7 @@ async def create_order(
             lines=[(line.item_code, line.note) for line in body.items],
             policy=request.state.sla_policy,
         )
-        result = OrderRead.model_validate(
+        return OrderRead.model_validate(
             {
                 "id": order.id,
                 "enterprise_id": order.enterprise_id,
@@ -121,15 +137,8 @@ async def create_order(
                 "tickets": [service.ticket_read(ticket, principal) for ticket in tickets],
             }
         ).model_dump(mode="json")
-        if idempotency_key is not None:
-            await idempotency.finish(session, principal=principal.subject, key=idempotency_key, status=201, body=result)
-    except BaseException:
-        if idempotency_key is not None:
-            # Roll back first: on SQLite this request's transaction holds the write lock.
-            await session.rollback()
-            await idempotency.release(factory, principal=principal.subject, key=idempotency_key)
-        raise
-    return JSONResponse(result, status_code=201)
+
+    return await _create_idempotently(request, session, factory, principal, idempotency_key, body, create)
 
 
 @router.post(
@@ -149,10 +158,8 @@ async def create_ticket(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Any:
     """File a free-form request or complaint (enterprise; dispatcher on behalf of one, e.g. a visit)."""
-    replay = await _idempotent(request, factory, principal, idempotency_key, body)
-    if replay is not None:
-        return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"})
-    try:
+
+    async def create() -> dict[str, Any]:
         calendar = await calendar_service.load_calendar(session, cache=request.state.calendar_cache)
         ticket = await service.file_request(
             session,
@@ -163,16 +170,10 @@ async def create_ticket(
             policy=request.state.sla_policy,
         )
         data = service.ticket_read(ticket, principal)
-        result = _ticket_adapter.dump_python(_ticket_adapter.validate_python(data), mode="json")
-        if idempotency_key is not None:
-            await idempotency.finish(session, principal=principal.subject, key=idempotency_key, status=201, body=result)
-    except BaseException:
-        if idempotency_key is not None:
-            # Roll back first: on SQLite this request's transaction holds the write lock.
-            await session.rollback()
-            await idempotency.release(factory, principal=principal.subject, key=idempotency_key)
-        raise
-    return JSONResponse(result, status_code=201, headers={"ETag": f'"{result["version"]}"'})
+        result: dict[str, Any] = _ticket_adapter.dump_python(_ticket_adapter.validate_python(data), mode="json")
+        return result
+
+    return await _create_idempotently(request, session, factory, principal, idempotency_key, body, create)
 
 
 @router.get(
