@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from catalog_service.routes import router
 from catalog_service.settings import CatalogSettings
 from services.app import create_service_app
+from services.read_cache import ReadCache, ReadCacheMiddleware
 
 TAGS = [
     {"name": "departments", "description": "The municipal departments that handle requests (部门)."},
@@ -18,10 +20,17 @@ TAGS = [
 
 
 def create_app(settings: CatalogSettings | None = None) -> FastAPI:
-    return create_service_app(
+    settings = settings or CatalogSettings()
+    # The menu changes rarely and everyone reads it: anonymous reads come from memory for a
+    # moment (writes through this process clear it at once). Tests reach it on app.state.
+    read_cache = ReadCache(ttl_seconds=settings.read_cache_seconds)
+    app = create_service_app(
         title="965808 catalogue service",
         description="The service menu: departments, categories, items, policies and menu editions.",
-        settings=settings or CatalogSettings(),
+        settings=settings,
         routers=[router],
         tags=TAGS,
+        middleware=[Middleware(ReadCacheMiddleware, cache=read_cache)],
     )
+    app.state.read_cache = read_cache
+    return app

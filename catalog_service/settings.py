@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.settings import ServiceSettings
@@ -10,3 +11,6 @@ class CatalogSettings(ServiceSettings):
 
     port: int = 8001
     service_name: str = "catalog"
+    read_cache_seconds: float = Field(
+        1.0, ge=0, le=300, description="Anonymous reads are served from memory this long; 0 turns it off."
+    )

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from starlette.middleware import Middleware
 
 from services.db import create_engine, create_sessionmaker
 from services.errors import install_problem_handlers
@@ -55,7 +56,10 @@ def create_service_app(
     routers: Sequence[APIRouter],
     tags: list[dict[str, Any]] | None = None,
     extra_lifespan: ExtraLifespan | None = None,
+    middleware: Sequence[Middleware] = (),
 ) -> FastAPI:
+    """`middleware` runs inside the request context (request id, access log), outermost first."""
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[State]:
         configure_logging(level=settings.log_level, json=settings.log_json, service=settings.service_name)
@@ -80,5 +84,7 @@ def create_service_app(
     app.include_router(health_router(settings.service_name))
     for router in routers:
         app.include_router(router)
+    for extra in reversed(middleware):
+        app.add_middleware(extra.cls, *extra.args, **extra.kwargs)
     app.add_middleware(RequestContextMiddleware)
     return app

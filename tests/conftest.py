@@ -209,6 +209,9 @@ async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
 
 @pytest.fixture
 async def platform(platform_apps: Platform, connection: AsyncConnection) -> AsyncIterator[Platform]:
+    # Each test's writes are rolled back, which production never does: start with an empty
+    # catalogue read cache so no test is served another test's rolled-back data.
+    platform_apps.services["catalog"].state.read_cache.clear()
     platform_apps.holder.connection = connection
     platform_apps.holder.sessionmaker = async_sessionmaker(
         bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
