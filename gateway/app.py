@@ -16,6 +16,7 @@ from gateway.routes import router
 from gateway.settings import GatewaySettings
 from services.db import create_engine, create_sessionmaker
 from services.errors import install_problem_handlers
+from services.http import create_http_client
 from services.observability import RequestContextMiddleware, configure_logging
 from services.openapi import rewrite_problem_responses
 from services.redis import create_redis
@@ -85,7 +86,12 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
                     apps[name] = upstream
             clients: dict[str, httpx.AsyncClient] = {}
             for name, upstream_app in apps.items():
-                client = httpx.AsyncClient(transport=httpx.ASGITransport(app=upstream_app), base_url=f"http://{name}")
+                # The request id and traceparent travel on these calls too (health, docs, account checks).
+                client = create_http_client(
+                    base_url=f"http://{name}",
+                    timeout=settings.upstream_timeout_seconds,
+                    transport=httpx.ASGITransport(app=upstream_app),
+                )
                 stack.push_async_callback(client.aclose)
                 clients[name] = client
             own = get_openapi(

@@ -46,6 +46,8 @@ def configure_logging(*, level: str = "INFO", json: bool = True, service: str = 
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    # One access line per request is ours; httpx's line per outgoing call repeats it.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def outgoing_trace_headers() -> dict[str, str]:
