@@ -203,10 +203,13 @@ def _actor(principal: Principal) -> lifecycle.Actor:
     )
 
 
-def ticket_read(ticket: Ticket, principal: Principal) -> dict[str, Any]:
+def ticket_read(ticket: Ticket, principal: Principal | None) -> dict[str, Any]:
+    """The ticket as the API shows it; `allowed_actions` are the caller's (none for an event)."""
     data = {c.key: getattr(ticket, c.key) for c in Ticket.__mapper__.column_attrs}
     data["item"] = ticket.item_snapshot
-    data["allowed_actions"] = [a.value for a in lifecycle.allowed_actions(_facts(ticket), _actor(principal))]
+    data["allowed_actions"] = (
+        [a.value for a in lifecycle.allowed_actions(_facts(ticket), _actor(principal))] if principal else []
+    )
     return data
 
 
@@ -406,17 +409,13 @@ async def _next_number(session: AsyncSession, *, at: datetime) -> str:
     return f"T{at.astimezone(SHANGHAI):%Y%m%d}{seq:06d}"
 
 
-async def emit(session: AsyncSession, *, ticket: Ticket, event_type: str, principal: Principal, at: datetime) -> None:
-    await add_event(
-        session,
-        event_type=event_type,
-        aggregate_type="ticket",
-        aggregate_id=ticket.id,
-        data=_TICKET_ADAPTER.dump_python(
-            _TICKET_ADAPTER.validate_python(ticket_read(ticket, principal) | {"allowed_actions": []}), mode="json"
-        ),
-        occurred_at=at,
-    )
+async def emit(session: AsyncSession, *, ticket: Ticket, event_types: Sequence[str], at: datetime) -> None:
+    """One outbox row per event type, each carrying the ticket as the API shows it."""
+    data = _TICKET_ADAPTER.dump_python(_TICKET_ADAPTER.validate_python(ticket_read(ticket, None)), mode="json")
+    for event_type in event_types:
+        await add_event(
+            session, event_type=event_type, aggregate_type="ticket", aggregate_id=ticket.id, data=data, occurred_at=at
+        )
 
 
 async def _create_ticket(
@@ -491,7 +490,7 @@ async def _create_ticket(
         changes=changes,
         first=True,
     )
-    await emit(session, ticket=ticket, event_type="ticket.created", principal=principal, at=now)
+    await emit(session, ticket=ticket, event_types=["ticket.created"], at=now)
     await session.flush()
     return ticket
 
@@ -723,12 +722,12 @@ async def apply_action(
         note=note,
         changes=changes,
     )
-    await emit(session, ticket=ticket, event_type="ticket.status_changed", principal=principal, at=now)
-    specific = STATUS_EVENTS.get(ticket.status) if ticket.status != before["status"] else None
-    if specific:
-        await emit(session, ticket=ticket, event_type=specific, principal=principal, at=now)
+    event_types = ["ticket.status_changed"]
+    if ticket.status != before["status"] and ticket.status in STATUS_EVENTS:
+        event_types.append(STATUS_EVENTS[ticket.status])
     if ticket.status in {"resolved", "explained"}:
-        await emit(session, ticket=ticket, event_type="ticket.feedback_requested", principal=principal, at=now)
+        event_types.append("ticket.feedback_requested")
+    await emit(session, ticket=ticket, event_types=event_types, at=now)
     await session.flush()
     return ticket
 

@@ -99,7 +99,7 @@ async def _record(
         note=note,
         changes=changes or {},
     )
-    await service.emit(session, ticket=ticket, event_type=event_type, principal=WORKER, at=now)
+    await service.emit(session, ticket=ticket, event_types=[event_type], at=now)
 
 
 async def _co_departments(ticket: Ticket, catalog: CatalogClient | None) -> list[str]:
@@ -359,6 +359,6 @@ async def _recompute_one(
             note="the working-day calendar changed",
             changes=changes,
         )
-        await service.emit(session, ticket=ticket, event_type="ticket.deadlines_changed", principal=WORKER, at=now)
+        await service.emit(session, ticket=ticket, event_types=["ticket.deadlines_changed"], at=now)
         await session.commit()
         return 1
