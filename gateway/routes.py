@@ -21,7 +21,6 @@ from services.app import database_check
 from services.auth import CurrentPrincipal, issue_token
 from services.db import SessionDep
 from services.errors import BadRequest, problem_responses
-from services.openapi import rewrite_problem_responses
 
 router = APIRouter()
 auth = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -172,5 +171,3 @@ async def docs_redirect() -> HTMLResponse:
 
 router.include_router(auth)
 router.include_router(accounts_router)
-
-__all__ = ["rewrite_problem_responses", "router"]

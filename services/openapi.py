@@ -7,7 +7,6 @@ FastAPI files declared error schemas under `application/json` and documents 422 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -66,6 +65,3 @@ def install_problem_openapi(app: FastAPI, *, tags: list[dict[str, Any]] | None =
         return app.openapi_schema
 
     app.openapi = build  # type: ignore[method-assign]
-
-
-OpenApiBuilder = Callable[[], dict[str, Any]]

@@ -30,11 +30,10 @@ from ticket_service.calendar_service import CalendarCache
 from ticket_service.catalog_client import CatalogClient
 from ticket_service.outbox import RelayFailed, relay_batch
 from ticket_service.settings import TicketSettings
+from ticket_service.sla import HEARTBEAT_KEY, LAST_SWEEP_KEY
 
-HEARTBEAT_KEY = "sla:heartbeat"
 RELAY_FAILURES_KEY = "sla:relay:failures"
 RELAY_BACKOFF_KEY = "sla:relay:backoff_until"
-LAST_SWEEP_KEY = "sla:last_sweep"
 logger = structlog.get_logger("sla_worker")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -177,7 +177,3 @@ async def list_changes(db: Reader, *, year: int) -> list[dict[str, Any]]:
     table = CalendarChange.__table__
     result = await db.execute(select(table).where(table.c.year == year).order_by(table.c.revision.desc()))
     return [dict(row) for row in result.mappings().all()]
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

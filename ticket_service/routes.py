@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 from redis.exceptions import RedisError
 
 from services.auth import AdminPrincipal, Principal, Role, require_roles
-from services.db import ReadConnectionDep, SessionDep, SessionFactoryDep
+from services.db import ReadConnectionDep, SessionDep, SessionFactoryDep, utcnow
 from services.errors import UpstreamUnavailable, problem_responses
 from services.observability import request_id_var
 from services.pagination import Page, PageDep
@@ -64,7 +64,7 @@ async def deadlines(
 ) -> DeadlinesRead:
     """The accept, resolve and final deadlines for a request received at an instant (anyone)."""
     sla = calendar_service.parse_profile(profile)
-    instant = received_at or calendar_service.now_utc()
+    instant = received_at or utcnow()
     work_calendar = await calendar_service.load_calendar(db, cache=_cache(request))
     result = calendar_service.compute_deadlines(work_calendar, received_at=instant, profile=sla)
     return DeadlinesRead(
@@ -168,8 +168,6 @@ router.include_router(enterprises)
 
 sla = APIRouter(prefix="/sla", tags=["sla"])
 SlaOperator = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SUPERVISOR))]
-LAST_SWEEP_KEY = "sla:last_sweep"
-HEARTBEAT_KEY = "sla:heartbeat"
 
 
 @sla.post(
@@ -186,7 +184,7 @@ async def sweep(
 ) -> Response:
     """Run the SLA sweep now: queued for the worker (202), or a dry run reported at once (admin, supervisor)."""
     body = body or SweepRequest()
-    as_of = body.as_of or calendar_service.now_utc()
+    as_of = body.as_of or utcnow()
     if as_of.tzinfo is None:
         raise InvalidInstant("as_of", "must carry a UTC offset (RFC 3339)")
     if body.dry_run:
@@ -216,9 +214,9 @@ async def sla_status(request: Request, session: SessionDep, _: SlaOperator) -> A
     reachable = True
     try:
         pool = await request.state.queue.pool()
-        raw = await pool.get(LAST_SWEEP_KEY)
+        raw = await pool.get(sla_service.LAST_SWEEP_KEY)
         last_sweep = json.loads(raw) if raw else None
-        beat = await pool.get(HEARTBEAT_KEY)
+        beat = await pool.get(sla_service.HEARTBEAT_KEY)
         heartbeat = beat.decode() if isinstance(beat, bytes) else beat
         queued = int(await pool.zcard(request.state.queue.queue_name))
     except (UpstreamUnavailable, OSError, ConnectionError, TimeoutError, RedisError):

@@ -29,6 +29,9 @@ from ticket_service.models import OutboxEvent, Ticket
 from ticket_service.sla_rules import DEADLINE_OF, SlaPolicy, Step, due_steps
 
 WORKER = Principal(subject="sla-worker", role=Role.SYSTEM)
+# Where the worker leaves its last sweep's summary and its heartbeat for GET /sla/status.
+LAST_SWEEP_KEY = "sla:last_sweep"
+HEARTBEAT_KEY = "sla:heartbeat"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STEP_NAMES = {
     Step.WARN_ACCEPT: "due_soon",
@@ -267,14 +270,12 @@ async def _sweep_one(
                     session, ticket, step, calendar=calendar, catalog=catalog, policy=policy, now=now
                 )
             report.steps.append(entry)
-        if report.dry_run or not steps:
-            if not steps and not report.dry_run:
-                service.schedule_sla(ticket, calendar, policy)
-                await session.commit()
-            else:
-                await session.rollback()
+        if report.dry_run:
+            await session.rollback()
             return
-        await session.flush()
+        if not steps:
+            # Due by the index but nothing to take (e.g. the state moved on): look again later.
+            service.schedule_sla(ticket, calendar, policy)
         await session.commit()
 
 
