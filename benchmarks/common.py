@@ -118,6 +118,44 @@ def measure(target: Target | str, seconds: int, connections: int) -> tuple[float
     return asyncio.run(run_aiohttp(target, seconds, connections))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time used so far by every local PostgreSQL process (backends come and go, so the
+    total is a lower bound when connections close during the run)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(postgres)" in text:
+            fields = text.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def measure_with_cpu(
+    target: Target, seconds: int, connections: int, pids: dict[str, int]
+) -> tuple[tuple[float, float, float], dict[str, float]]:
+    """`measure`, plus each named process's CPU milliseconds per request while it ran."""
+
+    def snapshot() -> dict[str, float]:
+        return {**{name: cpu_seconds(pid) for name, pid in pids.items()}, "postgres": postgres_cpu_seconds()}
+
+    before = snapshot()
+    started = time.perf_counter()
+    result = measure(target, seconds, connections)
+    requests = result[0] * (time.perf_counter() - started)
+    after = snapshot()
+    used = {name: (after[name] - before[name]) * 1000 / max(requests, 1) for name in after}
+    return result, {name: ms for name, ms in used.items() if ms >= 0.05}
+
+
 def prepare_database(url: str) -> None:
     asyncio.run(ensure_database(url))
     migrate(url)

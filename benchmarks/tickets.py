@@ -3,7 +3,9 @@ select, on PostgreSQL; printed as figures and ratios (never asserted).
 
 Creating a ticket is more than an insert: the caller's token is checked twice (gateway and
 service), the calendar gives the deadlines, and one transaction writes the ticket, its number,
-its first audit event and its outbox row.
+its first audit event and its outbox row. Each server's CPU milliseconds per request are
+printed too: on a small machine every configuration saturates one Python process, so the
+ratio is the ratio of those CPU costs.
 
     python benchmarks/tickets.py [--seconds 10] [--connections 32]
 
@@ -18,7 +20,7 @@ import os
 from contextlib import ExitStack
 
 import httpx
-from common import DEFAULT_URL, Target, load_tool, measure, prepare_database, print_table
+from common import DEFAULT_URL, Target, load_tool, measure, measure_with_cpu, prepare_database, print_table
 
 from tests.support import DEMO_PASSWORD, free_port, uvicorn_server
 
@@ -43,11 +45,16 @@ def main() -> None:
     body = json.dumps({"title": "用电增容咨询", "description": "扩产需要增容，请问流程和时限"}, ensure_ascii=False)
     print(f"load: {load_tool()}, {args.connections} connections, {args.seconds} s each")
     with ExitStack() as stack:
-        stack.enter_context(uvicorn_server("catalog_service.app:create_app", ports["catalog"], env))
-        stack.enter_context(uvicorn_server("ticket_service.app:create_app", ports["tickets"], env))
-        stack.enter_context(uvicorn_server("notification_service.app:create_app", ports["notifications"], env))
-        stack.enter_context(uvicorn_server("gateway.app:create_app", ports["gateway"], env))
-        stack.enter_context(uvicorn_server("benchmarks.bare_app:create_app", ports["bare"], env))
+        pids = {
+            name: stack.enter_context(uvicorn_server(target, ports[name], env)).pid
+            for name, target in (
+                ("catalog", "catalog_service.app:create_app"),
+                ("tickets", "ticket_service.app:create_app"),
+                ("notifications", "notification_service.app:create_app"),
+                ("gateway", "gateway.app:create_app"),
+                ("bare", "benchmarks.bare_app:create_app"),
+            )
+        }
         gateway, bare = f"http://127.0.0.1:{ports['gateway']}", f"http://127.0.0.1:{ports['bare']}"
         token = httpx.post(
             f"{gateway}/api/v1/auth/token", data={"username": "enterprise-1", "password": DEMO_PASSWORD}
@@ -61,11 +68,15 @@ def main() -> None:
             "bare select": Target(f"{bare}/bare-select/{row['id']}"),
             "ticket read via gateway": Target(f"{gateway}/api/v1/tickets/{ticket['id']}", headers=auth),
         }
-        results = {}
+        results, cpu = {}, {}
         for name, target in targets.items():
             measure(target, 1, args.connections)
-            results[name] = measure(target, args.seconds, args.connections)
+            results[name], cpu[name] = measure_with_cpu(target, args.seconds, args.connections, pids)
     print_table(results)
+    # Where the time goes: every configuration saturates one Python process's core.
+    print("CPU ms per request, by process:")
+    for name, used in cpu.items():
+        print(f"  {name:<26}" + ", ".join(f"{process} {ms:.2f}" for process, ms in used.items()))
     create = results["ticket create via gateway"][0] / results["bare insert"][0]
     read = results["ticket read via gateway"][0] / results["bare select"][0]
     print(f"ticket create / bare insert : {create:.2f}  (target >= 0.50) {'PASS' if create >= 0.5 else 'MISS'}")

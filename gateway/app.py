@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 from gateway.proxy import AiohttpUpstream, ProxyMiddleware
 from gateway.routes import router
 from gateway.settings import GatewaySettings
+from services.auth import TokenVerifier
 from services.db import create_engine, create_sessionmaker
 from services.errors import install_problem_handlers
 from services.http import create_http_client
@@ -103,6 +104,7 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
             )
             yield {
                 "settings": settings,
+                "token_verifier": TokenVerifier(settings),
                 "engine": engine,
                 "sessionmaker": create_sessionmaker(engine),
                 "redis": redis,

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 import aiohttp
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.auth import verify_token
+from services.auth import TokenVerifier
 from services.errors import PROBLEM_MEDIA_TYPE, BadGateway, GatewayTimeout, PayloadTooLarge, ProblemError
 from services.observability import outgoing_trace_headers
-from services.settings import SharedSettings
 
 HOP_BY_HOP = frozenset(
     {
@@ -186,9 +185,9 @@ class ProxyMiddleware:
             return
         state = scope.get("state") or {}
         upstream: ASGIApp = state["upstreams"][name]
-        settings: SharedSettings = state["settings"]
+        verifier: TokenVerifier = state["token_verifier"]
         try:
-            headers = self._forward_headers(scope, settings)
+            headers = self._forward_headers(scope, verifier)
         except ProblemError as rejected:
             await send_problem(send, rejected, scope["path"])
             return
@@ -202,13 +201,13 @@ class ProxyMiddleware:
     def _too_large(self) -> PayloadTooLarge:
         return PayloadTooLarge(f"The request body exceeds {self.max_body_bytes} bytes.")
 
-    def _forward_headers(self, scope: Scope, settings: SharedSettings) -> list[tuple[bytes, bytes]]:
+    def _forward_headers(self, scope: Scope, verifier: TokenVerifier) -> list[tuple[bytes, bytes]]:
         headers: list[tuple[bytes, bytes]] = []
         declared_length = 0
         for key, value in scope["headers"]:
             if key == b"authorization" and value[:7].lower() == b"bearer ":
                 # The gateway rejects a bad token itself; the service checks it again.
-                verify_token(settings, value[7:].decode("latin-1").strip())
+                verifier.verify(value[7:].decode("latin-1").strip())
             if key == b"content-length":
                 declared_length = int(value) if value.isdigit() else 0
                 headers.append((key, value))

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.middleware import Middleware
 
+from services.auth import TokenVerifier
 from services.db import create_engine, create_sessionmaker
 from services.errors import install_problem_handlers
 from services.http import create_http_client
@@ -70,6 +71,7 @@ def create_service_app(
             stack.push_async_callback(http.aclose)
             state: State = {
                 "settings": settings,
+                "token_verifier": TokenVerifier(settings),
                 "engine": engine,
                 "sessionmaker": create_sessionmaker(engine),
                 "http": http,

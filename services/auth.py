@@ -74,6 +74,37 @@ def issue_token(settings: SharedSettings, principal: Principal) -> tuple[str, in
 
 
 def verify_token(settings: SharedSettings, token: str) -> Principal:
+    return _decode(settings, token, now=time.time())[0]
+
+
+class TokenVerifier:
+    """Verifies bearer tokens and remembers the ones it accepted until they expire.
+
+    A signed token cannot change, so decoding it again on every request of a session only
+    costs CPU (PyJWT's checks are a visible share of a cheap request). Expiry is still checked
+    on every use, and the memory is bounded: when full it starts over."""
+
+    def __init__(
+        self, settings: SharedSettings, *, max_entries: int = 10_000, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._settings = settings
+        self._max_entries = max_entries
+        self._clock = clock
+        self._accepted: dict[str, tuple[Principal, float]] = {}
+
+    def verify(self, token: str) -> Principal:
+        now = self._clock()
+        accepted = self._accepted.get(token)
+        if accepted is not None and accepted[1] > now:
+            return accepted[0]
+        principal, expires_at = _decode(self._settings, token, now=now)
+        if len(self._accepted) >= self._max_entries:
+            self._accepted.clear()
+        self._accepted[token] = (principal, expires_at)
+        return principal
+
+
+def _decode(settings: SharedSettings, token: str, *, now: float) -> tuple[Principal, float]:
     try:
         claims = jwt.decode(
             token,
@@ -87,6 +118,9 @@ def verify_token(settings: SharedSettings, token: str) -> Principal:
         raise NotAuthenticated("The access token has expired.", code="token_expired") from exc
     except jwt.PyJWTError as exc:
         raise NotAuthenticated("The access token is invalid.", code="invalid_token") from exc
+    expires_at = float(claims["exp"])
+    if expires_at <= now:
+        raise NotAuthenticated("The access token has expired.", code="token_expired")
     try:
         role = Role(str(claims.get("role")))
         if role == Role.SYSTEM:
@@ -94,13 +128,14 @@ def verify_token(settings: SharedSettings, token: str) -> Principal:
     except ValueError as exc:
         raise NotAuthenticated("The access token names an unknown role.", code="invalid_token") from exc
     scope = claims.get("scope") or ""
-    return Principal(
+    principal = Principal(
         subject=str(claims["sub"]),
         role=role,
         department_code=claims.get("dept"),
         enterprise_id=claims.get("ent"),
         scopes=tuple(scope.split()) if isinstance(scope, str) else (),
     )
+    return principal, expires_at
 
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
@@ -112,8 +147,8 @@ async def optional_principal(
     """The caller if a bearer token was sent; a bad token is always 401, never anonymous."""
     if token is None:
         return None
-    settings: SharedSettings = request.state.settings
-    return verify_token(settings, token)
+    verifier: TokenVerifier = request.state.token_verifier
+    return verifier.verify(token)
 
 
 async def require_principal(

@@ -16,4 +16,4 @@ class WorkerSettings(SharedSettings):
     poll_delay_seconds: float = Field(0.05, gt=0, le=5)
     relay_batch_size: int = Field(500, ge=1, le=1000)
     relay_timeout_seconds: float = Field(5.0, gt=0, le=60)
-    sweep_concurrency: int = Field(4, ge=1, le=64, description="Tickets a sweep handles at once.")
+    sweep_chunk_size: int = Field(200, ge=1, le=2000, description="Due tickets a sweep takes per transaction.")

@@ -73,13 +73,14 @@ async def sweep(ctx: dict[str, Any], as_of: str | None = None, request_id: str |
         catalog=ctx["catalog"],
         now=now,
         policy=ctx["policy"],
-        concurrency=ctx["settings"].sweep_concurrency,
+        chunk_size=ctx["settings"].sweep_chunk_size,
     )
     summary = {
         "as_of": now.isoformat(),
         "finished_at": datetime.now(UTC).isoformat(),
         "due_tickets": report.due_tickets,
         "counts": report.counts(),
+        "failed": report.failed,
     }
     await ctx["redis"].set(LAST_SWEEP_KEY, json.dumps(summary), ex=7 * 24 * 3600)
     logger.info("sweep done", **summary)

@@ -38,12 +38,16 @@ class CalendarCache:
     calendar: WorkCalendar | None = field(default=None, repr=False)
 
 
+# Asked on every ticket write: one prepared statement, run on the session's connection
+# (a Core execution, without the ORM's per-statement work).
+_FINGERPRINT = select(
+    func.count(), func.coalesce(func.sum(CalendarYear.revision), 0), func.max(CalendarYear.updated_at)
+)
+
+
 async def _fingerprint(db: Reader) -> tuple[Any, ...]:
-    row = (
-        await db.execute(
-            select(func.count(), func.coalesce(func.sum(CalendarYear.revision), 0), func.max(CalendarYear.updated_at))
-        )
-    ).one()
+    connection = await db.connection() if isinstance(db, AsyncSession) else db
+    row = (await connection.execute(_FINGERPRINT)).one()
     return tuple(row)
 
 

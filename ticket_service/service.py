@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, and_, false, func, insert, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, false, func, insert, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.auth import Principal, Role
@@ -332,6 +332,41 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _chain_heads(session: AsyncSession) -> dict[str, tuple[int, str]]:
+    """The last link of each ticket this transaction has touched, so a ticket changed several
+    times in one transaction (a sweep's chunk) reads its chain head once. Tied to the session's
+    innermost transaction: after a rollback (of a savepoint too) the heads are read again."""
+    sync_session = session.sync_session
+    transaction = sync_session.get_nested_transaction() or sync_session.get_transaction()
+    cached = session.info.get("chain_heads")
+    if cached is None or cached[0] is not transaction:
+        cached = (transaction, {})
+        session.info["chain_heads"] = cached
+    heads: dict[str, tuple[int, str]] = cached[1]
+    return heads
+
+
+async def preload_chain_heads(session: AsyncSession, *, ticket_ids: Sequence[str]) -> None:
+    """Read the chain heads of many locked tickets in one query (the sweep's chunks)."""
+    if not ticket_ids:
+        return
+    last = (
+        select(TicketEvent.ticket_id, func.max(TicketEvent.seq).label("seq"))
+        .where(TicketEvent.ticket_id.in_(ticket_ids))
+        .group_by(TicketEvent.ticket_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(TicketEvent.ticket_id, TicketEvent.seq, TicketEvent.hash).join(
+            last, and_(TicketEvent.ticket_id == last.c.ticket_id, TicketEvent.seq == last.c.seq)
+        )
+    )
+    heads = _chain_heads(session)
+    heads.update(dict.fromkeys(ticket_ids, (0, GENESIS_HASH)))
+    for ticket_id, seq, event_hash_ in rows:
+        heads[ticket_id] = (seq, event_hash_)
+
+
 async def append_event(
     session: AsyncSession,
     *,
@@ -347,8 +382,9 @@ async def append_event(
 ) -> TicketEvent:
     """Add the next link of the ticket's chain; the caller's flush writes it. The ticket row is
     locked by the caller, so reading the last link and adding the next cannot interleave."""
-    last = None
-    if not first:
+    heads = _chain_heads(session)
+    head = heads.get(ticket.id)
+    if head is None and not first:
         last = (
             await session.execute(
                 select(TicketEvent.seq, TicketEvent.hash)
@@ -357,7 +393,8 @@ async def append_event(
                 .limit(1)
             )
         ).first()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+        head = (last[0], last[1]) if last else None
+    seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)  # (0, genesis) is an empty chain
     event = TicketEvent(
         ticket_id=ticket.id,
         seq=seq,
@@ -373,6 +410,7 @@ async def append_event(
         hash="",
     )
     event.hash = event_hash(prev_hash, _event_content(event))
+    heads[ticket.id] = (seq, event.hash)
     session.add(event)
     return event
 
@@ -404,9 +442,19 @@ async def verify_chain(session: AsyncSession, *, ticket_id: str) -> dict[str, An
 # Creating tickets
 
 
+_NEXT_NUMBER = insert(TicketNumber).returning(TicketNumber.seq)
+_ENTERPRISE_EXISTS = select(Enterprise.id).where(Enterprise.id == bindparam("enterprise_id"))
+
+
 async def _next_number(session: AsyncSession, *, at: datetime) -> str:
-    seq = (await session.execute(insert(TicketNumber).values(issued_at=at).returning(TicketNumber.seq))).scalar_one()
+    connection = await session.connection()
+    seq = (await connection.execute(_NEXT_NUMBER, {"issued_at": at})).scalar_one()
     return f"T{at.astimezone(SHANGHAI):%Y%m%d}{seq:06d}"
+
+
+async def _enterprise_exists(session: AsyncSession, enterprise_id: str) -> bool:
+    connection = await session.connection()
+    return (await connection.execute(_ENTERPRISE_EXISTS, {"enterprise_id": enterprise_id})).first() is not None
 
 
 async def emit(session: AsyncSession, *, ticket: Ticket, event_types: Sequence[str], at: datetime) -> None:
@@ -586,8 +634,12 @@ async def file_request(
             raise InvalidField("received_at", "received_at can be at most 30 days back.")
     else:
         raise Forbidden(f"Role {principal.role.value!r} may not file requests.", code="role_not_allowed")
-    if enterprise_id is None or await session.get(Enterprise, enterprise_id) is None:
-        raise UnknownCode("enterprise_id", enterprise_id or "")
+    if enterprise_id is None:
+        raise UnknownCode("enterprise_id", "")
+    # An enterprise account's own enterprise was checked when the account was linked, and the
+    # foreign key stands behind it; the one a dispatcher names is looked up.
+    if principal.role == Role.DISPATCHER and not await _enterprise_exists(session, enterprise_id):
+        raise UnknownCode("enterprise_id", enterprise_id)
     if data.category_code and not await catalog.category_exists(data.category_code):
         raise UnknownCode("category_code", data.category_code)
     if data.department_code and not await catalog.department_exists(data.department_code):
@@ -627,6 +679,12 @@ def parse_if_match(value: str | None) -> int | None:
     if not text.isdigit():
         raise InvalidField("If-Match", "If-Match must be the ticket's version number.", code="invalid_if_match")
     return int(text)
+
+
+def touch(ticket: Ticket, now: datetime) -> None:
+    """Every audited change moves the version by one (the ORM checks the old one on UPDATE)."""
+    ticket.version += 1
+    ticket.updated_at = now
 
 
 async def apply_action(
@@ -706,11 +764,10 @@ async def apply_action(
     elif transition.clock == lifecycle.Clock.RESTART:
         ticket.clock_started_at, ticket.paused_working_us, ticket.sla_fired = now, 0, 0
         recompute_deadlines(ticket, calendar)
-    ticket.updated_at = now
+    touch(ticket, now)
     schedule_sla(ticket, calendar, policy)
     after = {c.key: getattr(ticket, c.key) for c in Ticket.__mapper__.column_attrs}
     changes = {key: (before[key], after[key]) for key in after if before[key] != after[key] and key not in _UNAUDITED}
-    await session.flush()
     await append_event(
         session,
         ticket=ticket,

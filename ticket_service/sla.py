@@ -2,21 +2,21 @@
 
 The worker (`sla_worker`) calls these functions; they use the ticket domain's own transition
 function, so the life-cycle rules live in one place. A sweep reads only due tickets (the
-indexed `sla_next_at`), handles each in its own short transaction with the row locked (and
-skipped if another worker holds it), and marks each step in `sla_fired` in that same
-transaction: however often it runs, however many workers run it, and wherever one crashed,
-every step happens once per ticket and deadline.
+indexed `sla_next_at`), takes them in chunks with their rows locked (rows another worker
+holds are skipped), and marks each step in `sla_fired` in the transaction that takes it:
+however often it runs, however many workers run it, and wherever one crashed, every step
+happens once per ticket and deadline.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+import structlog
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.auth import Principal, Role
@@ -28,6 +28,7 @@ from ticket_service.errors import CatalogUnavailable
 from ticket_service.models import OutboxEvent, Ticket
 from ticket_service.sla_rules import DEADLINE_OF, SlaPolicy, Step, due_steps
 
+logger = structlog.get_logger(__name__)
 WORKER = Principal(subject="sla-worker", role=Role.SYSTEM)
 # Where the worker leaves its last sweep's summary and its heartbeat for GET /sla/status.
 LAST_SWEEP_KEY = "sla:last_sweep"
@@ -50,6 +51,11 @@ class SweepReport:
     dry_run: bool
     due_tickets: int = 0
     steps: list[dict[str, Any]] = field(default_factory=list)
+    # Tickets whose steps failed and were rolled back; they stay due for the next sweep.
+    failed: list[dict[str, str]] = field(default_factory=list)
+    # A category's default co-handlers, asked of the catalogue once per sweep (while a chunk's
+    # rows are locked, a slow catalogue must not be asked again for every ticket).
+    category_co_departments: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -64,6 +70,7 @@ class SweepReport:
             "due_tickets": self.due_tickets,
             "counts": self.counts(),
             "steps": self.steps,
+            "failed": self.failed,
         }
 
 
@@ -90,7 +97,7 @@ async def _record(
     changes: dict[str, Any] | None = None,
 ) -> None:
     """A step that changes no status still leaves its audit link and its event."""
-    await session.flush()
+    service.touch(ticket, now)
     await service.append_event(
         session,
         ticket=ticket,
@@ -105,10 +112,19 @@ async def _record(
     await service.emit(session, ticket=ticket, event_types=[event_type], at=now)
 
 
-async def _co_departments(ticket: Ticket, catalog: CatalogClient | None) -> list[str]:
+async def _co_departments(
+    ticket: Ticket, catalog: CatalogClient | None, category_cache: dict[str, list[str]] | None
+) -> list[str]:
     codes = list((ticket.item_snapshot or {}).get("co_department_codes") or ticket.co_department_codes or [])
-    if not codes and ticket.category_code and catalog is not None:
-        codes = await catalog.category_co_departments(ticket.category_code)
+    category = ticket.category_code
+    if not codes and category and catalog is not None:
+        cache = {} if category_cache is None else category_cache
+        if category not in cache:
+            try:
+                cache[category] = await catalog.category_co_departments(category)
+            except CatalogUnavailable:
+                cache[category] = []
+        codes = cache[category]
     return [code for code in codes if code != ticket.department_code]
 
 
@@ -121,8 +137,10 @@ async def take_step(
     catalog: CatalogClient | None,
     policy: SlaPolicy,
     now: datetime,
+    category_cache: dict[str, list[str]] | None = None,
 ) -> str:
-    """Apply one due step to a locked ticket; returns what was done."""
+    """Apply one due step to a locked ticket; returns what was done. With the catalogue down, a
+    free request's co-handlers are unknown and a dispatcher is asked to name them."""
     ticket.sla_fired = (ticket.sla_fired or 0) | step
     if step in (Step.WARN_ACCEPT, Step.WARN_RESOLVE, Step.WARN_FINAL):
         due = _deadline(ticket, step)
@@ -142,10 +160,7 @@ async def take_step(
         return "flagged"
     if step == Step.JOINT_REVIEW:
         _flag(ticket, "resolve")
-        try:
-            codes = await _co_departments(ticket, catalog)
-        except CatalogUnavailable:
-            codes = []
+        codes = await _co_departments(ticket, catalog, category_cache)
         facts_allow = ticket.status in {"submitted", "accepted", "in_progress"} and ticket.department_code
         if codes and facts_allow:
             await service.apply_action(
@@ -205,40 +220,90 @@ async def run_sweep(
     now: datetime,
     policy: SlaPolicy,
     dry_run: bool = False,
-    batch_size: int = 500,
-    concurrency: int = 1,
+    chunk_size: int = 200,
 ) -> SweepReport:
-    """`concurrency` tickets at a time, each in its own transaction on its own connection
-    (on SQLite writers queue anyway; keep 1 where all sessions share one connection)."""
+    """Take every due step, `chunk_size` due tickets per transaction.
+
+    A chunk's rows are locked (rows another worker holds are skipped) and all of their steps
+    commit together, so the sweep's cost follows the due tickets in a few statements per
+    chunk. If anything in a chunk fails, the chunk is rolled back and taken again one ticket
+    per transaction, so one bad ticket holds up no other."""
     report = SweepReport(as_of=now, dry_run=dry_run)
-    gate = asyncio.Semaphore(max(1, concurrency))
-
-    async def one(ticket_id: str, calendar: WorkCalendar) -> None:
-        async with gate:
-            await _sweep_one(
-                sessionmaker, ticket_id, report, calendar=calendar, catalog=catalog, now=now, policy=policy
-            )
-
-    seen: set[str] = set()
+    after: tuple[datetime, str] | None = None
     while True:
         async with sessionmaker() as session:
-            statement = (
-                select(Ticket.id)
-                .where(Ticket.sla_next_at <= now)
-                .order_by(Ticket.sla_next_at, Ticket.id)
-                .limit(batch_size + len(seen))
-            )
-            ids = [ticket_id for ticket_id in (await session.execute(statement)).scalars() if ticket_id not in seen]
-        if not ids:
-            return report
-        async with sessionmaker() as session:
-            # One calendar per batch: it only changes when an admin replaces a year's overlay.
+            # One calendar per chunk: it only changes when an admin replaces a year's overlay.
             calendar = await load_calendar(session, cache=cache)
-        for ticket_id in ids[:batch_size]:
-            seen.add(ticket_id)
-            await _sweep_one(
-                sessionmaker, ticket_id, report, calendar=calendar, catalog=catalog, now=now, policy=policy
+            statement = select(Ticket).where(Ticket.sla_next_at <= now)
+            if after is not None:
+                statement = statement.where(
+                    or_(Ticket.sla_next_at > after[0], and_(Ticket.sla_next_at == after[0], Ticket.id > after[1]))
+                )
+            statement = statement.order_by(Ticket.sla_next_at, Ticket.id).limit(chunk_size)
+            if not dry_run:
+                statement = statement.with_for_update(skip_locked=True)
+            tickets = list((await session.execute(statement)).scalars())
+            if not tickets:
+                return report
+            last = tickets[-1]
+            assert last.sla_next_at is not None
+            after = (last.sla_next_at, last.id)
+            ids = [ticket.id for ticket in tickets]
+            try:
+                await service.preload_chain_heads(session, ticket_ids=ids)
+                entries = []
+                for ticket in tickets:
+                    entries += await _sweep_ticket(
+                        session, ticket, report, calendar=calendar, catalog=catalog, policy=policy
+                    )
+                if dry_run:
+                    await session.rollback()
+                else:
+                    await session.commit()
+            except Exception:
+                logger.exception("sweep chunk failed; taking its tickets one by one", tickets=len(ids))
+                await session.rollback()
+            else:
+                report.due_tickets += len(tickets)
+                report.steps += entries
+                continue
+        for ticket_id in ids:
+            await _sweep_one(sessionmaker, ticket_id, report, calendar=calendar, catalog=catalog, policy=policy)
+
+
+async def _sweep_ticket(
+    session: AsyncSession,
+    ticket: Ticket,
+    report: SweepReport,
+    *,
+    calendar: WorkCalendar,
+    catalog: CatalogClient | None,
+    policy: SlaPolicy,
+) -> list[dict[str, Any]]:
+    """The due steps of one locked ticket, in order; what was (or would be) done."""
+    now = report.as_of
+    steps = due_steps(service.sla_clock(ticket), calendar, policy, now)
+    entries = []
+    for step in steps:
+        entry = {"ticket_id": ticket.id, "number": ticket.number, "step": STEP_NAMES[step]}
+        if report.dry_run:
+            entry["outcome"] = "would run"
+        else:
+            entry["outcome"] = await take_step(
+                session,
+                ticket,
+                step,
+                calendar=calendar,
+                catalog=catalog,
+                policy=policy,
+                now=now,
+                category_cache=report.category_co_departments,
             )
+        entries.append(entry)
+    if not steps and not report.dry_run:
+        # Due by the index but nothing to take (e.g. the state moved on): look again later.
+        service.schedule_sla(ticket, calendar, policy)
+    return entries
 
 
 async def _sweep_one(
@@ -248,35 +313,31 @@ async def _sweep_one(
     *,
     calendar: WorkCalendar,
     catalog: CatalogClient | None,
-    now: datetime,
     policy: SlaPolicy,
 ) -> None:
     async with sessionmaker() as session:
-        statement = select(Ticket).where(Ticket.id == ticket_id, Ticket.sla_next_at <= now)
-        # Another worker holding this ticket is handling it: skip rather than wait.
-        statement = statement.with_for_update(skip_locked=True)
+        statement = select(Ticket).where(Ticket.id == ticket_id, Ticket.sla_next_at <= report.as_of)
+        if not report.dry_run:
+            # Another worker holding this ticket is handling it: skip rather than wait.
+            statement = statement.with_for_update(skip_locked=True)
         ticket = (await session.execute(statement)).scalar_one_or_none()
         if ticket is None:
             await session.rollback()
             return
-        steps = due_steps(service.sla_clock(ticket), calendar, policy, now)
-        report.due_tickets += 1
-        for step in steps:
-            entry = {"ticket_id": ticket.id, "number": ticket.number, "step": STEP_NAMES[step]}
-            if report.dry_run:
-                entry["outcome"] = "would run"
-            else:
-                entry["outcome"] = await take_step(
-                    session, ticket, step, calendar=calendar, catalog=catalog, policy=policy, now=now
-                )
-            report.steps.append(entry)
+        try:
+            entries = await _sweep_ticket(session, ticket, report, calendar=calendar, catalog=catalog, policy=policy)
+        except Exception as exc:
+            # Left due: the next sweep tries again; the report and the log say why it failed.
+            logger.exception("sweep step failed", ticket_id=ticket_id)
+            await session.rollback()
+            report.failed.append({"ticket_id": ticket_id, "error": type(exc).__name__})
+            return
         if report.dry_run:
             await session.rollback()
-            return
-        if not steps:
-            # Due by the index but nothing to take (e.g. the state moved on): look again later.
-            service.schedule_sla(ticket, calendar, policy)
-        await session.commit()
+        else:
+            await session.commit()
+        report.due_tickets += 1
+        report.steps += entries
 
 
 async def outbox_backlog(session: AsyncSession) -> int:
@@ -348,7 +409,7 @@ async def _recompute_one(
             await session.rollback()
             return 0
         service.schedule_sla(ticket, calendar, policy)
-        await session.flush()
+        service.touch(ticket, now)
         await service.append_event(
             session,
             ticket=ticket,

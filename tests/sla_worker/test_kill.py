@@ -1,6 +1,6 @@
 """A worker process killed with SIGKILL in the middle of a sweep, then another one: the killed
 job runs again once its in-progress key expires, and every step still happens exactly once
-(each ticket's steps commit together or not at all)."""
+(a chunk's steps commit together or not at all)."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ async def test_sigkill_halfway_then_a_fresh_worker_leaves_no_duplicate(live: Liv
         "CATALOG_URL": live.catalog_url,
         "NOTIFICATION_URL": live.notification_url,
         "SLA_QUEUE_NAME": QUEUE,
-        "SLA_SWEEP_CONCURRENCY": "1",
+        "SLA_SWEEP_CHUNK_SIZE": "5",
         # The killed job's in-progress key lives job timeout + 10 s; then the next worker re-runs it.
         "SLA_JOB_TIMEOUT_SECONDS": "5",
         "LOG_LEVEL": "WARNING",
