@@ -96,6 +96,29 @@ async def _get_row(db: Reader, model: type[Base], code: str) -> dict[str, Any] |
     return dict(row) if row is not None else None
 
 
+def _visible_status(model: type[Base]) -> str:
+    """The status in which the public sees an entity: organisations are active, the rest published."""
+    return "active" if model in (Department, Category) else "published"
+
+
+def _status_conditions(model: type[Base], *, status: str | None, include_hidden: bool) -> list[ColumnElement[bool]]:
+    column = model.__table__.c.status
+    conditions: list[ColumnElement[bool]] = []
+    if not include_hidden:
+        conditions.append(column == _visible_status(model))
+    if status is not None:
+        conditions.append(column == status)
+    return conditions
+
+
+async def _get_visible(db: Reader, model: type[Base], kind: str, code: str, *, include_hidden: bool) -> dict[str, Any]:
+    """The row, or 404 if it is missing or hidden from this caller."""
+    row = await _get_row(db, model, code)
+    if row is None or (not include_hidden and row["status"] != _visible_status(model)):
+        raise ResourceNotFound(kind, code)
+    return row
+
+
 async def _get_entity(session: AsyncSession, model: type[M], kind: str, code: str) -> M:
     entity = await session.get(model, code, with_for_update=True)
     if entity is None:
@@ -118,15 +141,47 @@ async def _ensure_unique_name(
         raise DuplicateName(kind, name)
 
 
-async def _missing_codes(
-    session: AsyncSession, column: InstrumentedAttribute[str], codes: Sequence[str], *, statuses: Sequence[str]
-) -> list[str]:
+async def _require_codes(
+    session: AsyncSession,
+    field: str,
+    column: InstrumentedAttribute[str],
+    codes: Sequence[str],
+    *,
+    statuses: Sequence[str],
+) -> None:
+    """Every code must name a row in one of `statuses`; otherwise 422 naming the missing ones."""
     if not codes:
-        return []
+        return
     model = column.class_
     statement = select(column).where(column.in_(list(codes)), model.status.in_(list(statuses)))
     found = set((await session.execute(statement)).scalars().all())
-    return [code for code in codes if code not in found]
+    missing = [code for code in codes if code not in found]
+    if missing:
+        raise UnknownReference(field, missing)
+
+
+async def _withdraw_unused(
+    session: AsyncSession,
+    model: type[M],
+    kind: str,
+    code: str,
+    *,
+    used_by: InstrumentedAttribute[str],
+    refusal: str,
+) -> M:
+    """Withdraw an active department or category that no published item relies on; `refusal`
+    says why not, given the code and the items (`{code}`, `{items}`)."""
+    entity = await _get_entity(session, model, kind, code)
+    status: str = entity.status  # type: ignore[attr-defined]
+    if status != "active":
+        raise InvalidStatusChange(kind, code, status, "withdrawn")
+    in_use = await session.execute(select(ServiceItem.code).where(used_by == code, ServiceItem.status == "published"))
+    items = list(in_use.scalars().all())
+    if items:
+        raise InvalidReference("code", refusal.format(code=repr(code), items=", ".join(items[:10])))
+    _apply(entity, {"status": "withdrawn"})
+    await session.flush()
+    return entity
 
 
 def _apply(entity: Base, changes: dict[str, Any]) -> None:
@@ -143,21 +198,14 @@ def _apply(entity: Base, changes: dict[str, Any]) -> None:
 async def list_departments(
     db: Reader, *, page: PageParams, q: str | None, status: str | None, include_hidden: bool
 ) -> Listing:
-    conditions: list[ColumnElement[bool]] = []
-    if not include_hidden:
-        conditions.append(Department.status == "active")
-    if status is not None:
-        conditions.append(Department.status == status)
+    conditions = _status_conditions(Department, status=status, include_hidden=include_hidden)
     if q:
         conditions.append(_search(q, Department.name, Department.short_name, Department.code))
     return await _page(db, Department, conditions=conditions, page=page)
 
 
 async def get_department(db: Reader, *, code: str, include_hidden: bool) -> dict[str, Any]:
-    row = await _get_row(db, Department, code)
-    if row is None or (not include_hidden and row["status"] != "active"):
-        raise ResourceNotFound("department", code)
-    return row
+    return await _get_visible(db, Department, "department", code, include_hidden=include_hidden)
 
 
 async def create_department(session: AsyncSession, *, data: DepartmentCreate) -> Department:
@@ -180,21 +228,10 @@ async def update_department(session: AsyncSession, *, code: str, data: Departmen
 
 
 async def withdraw_department(session: AsyncSession, *, code: str) -> Department:
-    department = await _get_entity(session, Department, "department", code)
-    if department.status != "active":
-        raise InvalidStatusChange("department", code, department.status, "withdrawn")
-    leading = await session.execute(
-        select(ServiceItem.code).where(ServiceItem.lead_department_code == code, ServiceItem.status == "published")
+    refusal = "Department {code} leads published items ({items}); move or withdraw them first."
+    return await _withdraw_unused(
+        session, Department, "department", code, used_by=ServiceItem.lead_department_code, refusal=refusal
     )
-    items = list(leading.scalars().all())
-    if items:
-        raise InvalidReference(
-            "code",
-            f"Department {code!r} leads published items ({', '.join(items[:10])}); move or withdraw them first.",
-        )
-    _apply(department, {"status": "withdrawn"})
-    await session.flush()
-    return department
 
 
 # Categories
@@ -203,27 +240,18 @@ async def withdraw_department(session: AsyncSession, *, code: str) -> Department
 async def list_categories(
     db: Reader, *, page: PageParams, q: str | None, status: str | None, include_hidden: bool
 ) -> Listing:
-    conditions: list[ColumnElement[bool]] = []
-    if not include_hidden:
-        conditions.append(Category.status == "active")
-    if status is not None:
-        conditions.append(Category.status == status)
+    conditions = _status_conditions(Category, status=status, include_hidden=include_hidden)
     if q:
         conditions.append(_search(q, Category.name, Category.description, Category.code))
     return await _page(db, Category, conditions=conditions, page=page)
 
 
 async def get_category(db: Reader, *, code: str, include_hidden: bool) -> dict[str, Any]:
-    row = await _get_row(db, Category, code)
-    if row is None or (not include_hidden and row["status"] != "active"):
-        raise ResourceNotFound("category", code)
-    return row
+    return await _get_visible(db, Category, "category", code, include_hidden=include_hidden)
 
 
 async def _check_departments(session: AsyncSession, field: str, codes: Sequence[str]) -> None:
-    missing = await _missing_codes(session, Department.code, codes, statuses=["active"])
-    if missing:
-        raise UnknownReference(field, missing)
+    await _require_codes(session, field, Department.code, codes, statuses=["active"])
 
 
 async def create_category(session: AsyncSession, *, data: CategoryCreate) -> Category:
@@ -249,20 +277,10 @@ async def update_category(session: AsyncSession, *, code: str, data: CategoryUpd
 
 
 async def withdraw_category(session: AsyncSession, *, code: str) -> Category:
-    category = await _get_entity(session, Category, "category", code)
-    if category.status != "active":
-        raise InvalidStatusChange("category", code, category.status, "withdrawn")
-    in_use = await session.execute(
-        select(ServiceItem.code).where(ServiceItem.category_code == code, ServiceItem.status == "published")
+    refusal = "Category {code} holds published items ({items}); withdraw them first."
+    return await _withdraw_unused(
+        session, Category, "category", code, used_by=ServiceItem.category_code, refusal=refusal
     )
-    items = list(in_use.scalars().all())
-    if items:
-        raise InvalidReference(
-            "code", f"Category {code!r} holds published items ({', '.join(items[:10])}); withdraw them first."
-        )
-    _apply(category, {"status": "withdrawn"})
-    await session.flush()
-    return category
 
 
 # Policies
@@ -277,11 +295,7 @@ async def list_policies(
     status: str | None,
     include_hidden: bool,
 ) -> Listing:
-    conditions: list[ColumnElement[bool]] = []
-    if not include_hidden:
-        conditions.append(Policy.status == "published")
-    if status is not None:
-        conditions.append(Policy.status == status)
+    conditions = _status_conditions(Policy, status=status, include_hidden=include_hidden)
     if level is not None:
         conditions.append(Policy.level == level)
     if q:
@@ -290,10 +304,7 @@ async def list_policies(
 
 
 async def get_policy(db: Reader, *, code: str, include_hidden: bool) -> dict[str, Any]:
-    row = await _get_row(db, Policy, code)
-    if row is None or (not include_hidden and row["status"] != "published"):
-        raise ResourceNotFound("policy", code)
-    return row
+    return await _get_visible(db, Policy, "policy", code, include_hidden=include_hidden)
 
 
 async def create_policy(session: AsyncSession, *, data: PolicyCreate) -> Policy:
@@ -336,11 +347,7 @@ async def list_items(
     status: str | None,
     include_hidden: bool,
 ) -> Listing:
-    conditions: list[ColumnElement[bool]] = []
-    if not include_hidden:
-        conditions.append(ServiceItem.status == "published")
-    if status is not None:
-        conditions.append(ServiceItem.status == status)
+    conditions = _status_conditions(ServiceItem, status=status, include_hidden=include_hidden)
     if category_code is not None:
         conditions.append(ServiceItem.category_code == category_code)
     if department_code is not None:
@@ -354,17 +361,12 @@ async def list_items(
 
 
 async def get_item(db: Reader, *, code: str, include_hidden: bool) -> dict[str, Any]:
-    row = await _get_row(db, ServiceItem, code)
-    if row is None or (not include_hidden and row["status"] != "published"):
-        raise ResourceNotFound("item", code)
-    return _item_row(row)
+    return _item_row(await _get_visible(db, ServiceItem, "item", code, include_hidden=include_hidden))
 
 
 async def _check_item_references(session: AsyncSession, values: dict[str, Any], *, lead: str) -> None:
     if "category_code" in values:
-        missing = await _missing_codes(session, Category.code, [values["category_code"]], statuses=["active"])
-        if missing:
-            raise UnknownReference("category_code", missing)
+        await _require_codes(session, "category_code", Category.code, [values["category_code"]], statuses=["active"])
     if "lead_department_code" in values:
         await _check_departments(session, "lead_department_code", [values["lead_department_code"]])
     co_departments: list[str] = values.get("co_department_codes") or []
@@ -375,9 +377,9 @@ async def _check_item_references(session: AsyncSession, values: dict[str, Any], 
             "co_department_codes", f"The lead department {lead!r} cannot also be a co-handling department."
         )
     if values.get("policy_codes"):
-        missing = await _missing_codes(session, Policy.code, values["policy_codes"], statuses=["draft", "published"])
-        if missing:
-            raise UnknownReference("policy_codes", missing)
+        await _require_codes(
+            session, "policy_codes", Policy.code, values["policy_codes"], statuses=["draft", "published"]
+        )
 
 
 async def create_item(session: AsyncSession, *, data: ItemCreate) -> ServiceItem:
@@ -436,11 +438,7 @@ def item_read(item: ServiceItem) -> dict[str, Any]:
 
 
 async def list_menus(db: Reader, *, page: PageParams, status: str | None, include_hidden: bool) -> Listing:
-    conditions: list[ColumnElement[bool]] = []
-    if not include_hidden:
-        conditions.append(Menu.status == "published")
-    if status is not None:
-        conditions.append(Menu.status == status)
+    conditions = _status_conditions(Menu, status=status, include_hidden=include_hidden)
     return await _page(db, Menu, conditions=conditions, page=page)
 
 
@@ -456,9 +454,7 @@ async def _menu_items(db: Reader, codes: list[str], *, include_hidden: bool) -> 
 
 
 async def get_menu(db: Reader, *, code: str, include_hidden: bool) -> dict[str, Any]:
-    row = await _get_row(db, Menu, code)
-    if row is None or (not include_hidden and row["status"] != "published"):
-        raise ResourceNotFound("menu", code)
+    row = await _get_visible(db, Menu, "menu", code, include_hidden=include_hidden)
     row["items"] = await _menu_items(db, row["item_codes"], include_hidden=include_hidden)
     return row
 
@@ -480,9 +476,7 @@ async def get_current_menu(db: Reader, *, include_hidden: bool = False) -> dict[
 
 
 async def _check_menu_items(session: AsyncSession, codes: Sequence[str], *, statuses: Sequence[str]) -> None:
-    missing = await _missing_codes(session, ServiceItem.code, codes, statuses=statuses)
-    if missing:
-        raise UnknownReference("item_codes", missing)
+    await _require_codes(session, "item_codes", ServiceItem.code, codes, statuses=statuses)
 
 
 async def create_menu(session: AsyncSession, *, data: MenuCreate) -> Menu:

@@ -73,10 +73,6 @@ def issue_token(settings: SharedSettings, principal: Principal) -> tuple[str, in
     return token, ttl
 
 
-def verify_token(settings: SharedSettings, token: str) -> Principal:
-    return _decode(settings, token, now=time.time())[0]
-
-
 class TokenVerifier:
     """Verifies bearer tokens and remembers the ones it accepted until they expire.
 

@@ -80,28 +80,31 @@ def _deadline(ticket: Ticket, step: Step) -> datetime:
     return due
 
 
-def _flag(ticket: Ticket, deadline: str) -> None:
-    if deadline not in ticket.overdue:
-        ticket.overdue = [*ticket.overdue, deadline]
+def _flag(ticket: Ticket, deadline: str) -> dict[str, Any]:
+    """Mark `deadline` missed; returns the change for the audit trail."""
+    before = list(ticket.overdue)
+    if deadline not in before:
+        ticket.overdue = [*before, deadline]
     ticket.is_overdue = True
+    return {"overdue": (before, list(ticket.overdue))}
 
 
 async def _record(
     session: AsyncSession,
     ticket: Ticket,
     *,
-    step: Step,
+    action: str,
     note: str,
     event_type: str,
     now: datetime,
     changes: dict[str, Any] | None = None,
 ) -> None:
-    """A step that changes no status still leaves its audit link and its event."""
+    """A worker's change that moves no status still leaves its audit link and its event."""
     service.touch(ticket, now)
     await service.append_event(
         session,
         ticket=ticket,
-        action=STEP_NAMES[step],
+        action=action,
         principal=WORKER,
         at=now,
         from_status=ticket.status,
@@ -149,17 +152,18 @@ async def take_step(
             return "skipped: already overdue"
         service.schedule_sla(ticket, calendar, policy)
         note = f"{DEADLINE_OF[step]} deadline {due.isoformat()} is near"
-        await _record(session, ticket, step=step, note=note, event_type="ticket.due_soon", now=now)
+        await _record(session, ticket, action=STEP_NAMES[step], note=note, event_type="ticket.due_soon", now=now)
         return "warned"
     if step == Step.OVERDUE_ACCEPT:
-        _flag(ticket, "accept")
+        changes = _flag(ticket, "accept")
         service.schedule_sla(ticket, calendar, policy)
         note = "督办: not accepted within its accept deadline; supervisors and the department are notified"
-        changes = {"overdue": ([d for d in ticket.overdue if d != "accept"], list(ticket.overdue))}
-        await _record(session, ticket, step=step, note=note, event_type="ticket.overdue", now=now, changes=changes)
+        await _record(
+            session, ticket, action=STEP_NAMES[step], note=note, event_type="ticket.overdue", now=now, changes=changes
+        )
         return "flagged"
     if step == Step.JOINT_REVIEW:
-        _flag(ticket, "resolve")
+        changes = _flag(ticket, "resolve")
         codes = await _co_departments(ticket, catalog, category_cache)
         facts_allow = ticket.status in {"submitted", "accepted", "in_progress"} and ticket.department_code
         if codes and facts_allow:
@@ -179,8 +183,9 @@ async def take_step(
             return "joint_review"
         service.schedule_sla(ticket, calendar, policy)
         note = "resolve deadline passed; a dispatcher must route the case and name the co-departments"
-        changes = {"overdue": ([d for d in ticket.overdue if d != "resolve"], list(ticket.overdue))}
-        await _record(session, ticket, step=step, note=note, event_type="ticket.overdue", now=now, changes=changes)
+        await _record(
+            session, ticket, action=STEP_NAMES[step], note=note, event_type="ticket.overdue", now=now, changes=changes
+        )
         return "needs_dispatcher"
     if step == Step.ESCALATE:
         _flag(ticket, "final")
@@ -376,18 +381,20 @@ async def recompute_year(
                 .limit(batch_size)
             )
             ids = list((await session.execute(statement)).scalars())
+            # One calendar per batch, as in the sweep: a later change queues a recompute of its own.
+            calendar = await load_calendar(session, cache=cache)
         if not ids:
             return changed
         after = ids[-1]
         for ticket_id in ids:
-            changed += await _recompute_one(sessionmaker, ticket_id, cache=cache, policy=policy, now=now)
+            changed += await _recompute_one(sessionmaker, ticket_id, calendar=calendar, policy=policy, now=now)
 
 
 async def _recompute_one(
     sessionmaker: async_sessionmaker[AsyncSession],
     ticket_id: str,
     *,
-    cache: CalendarCache,
+    calendar: WorkCalendar,
     policy: SlaPolicy,
     now: datetime,
 ) -> int:
@@ -398,7 +405,6 @@ async def _recompute_one(
         if ticket is None:
             await session.rollback()
             return 0
-        calendar = await load_calendar(session, cache=cache)
         fields = ("accept_due", "resolve_due", "final_due", "provisional")
         before = {name: getattr(ticket, name) for name in fields}
         service.recompute_deadlines(ticket, calendar)
@@ -409,18 +415,15 @@ async def _recompute_one(
             await session.rollback()
             return 0
         service.schedule_sla(ticket, calendar, policy)
-        service.touch(ticket, now)
-        await service.append_event(
+        note = "the working-day calendar changed"
+        await _record(
             session,
-            ticket=ticket,
+            ticket,
             action="recompute",
-            principal=WORKER,
-            at=now,
-            from_status=ticket.status,
-            to_status=ticket.status,
-            note="the working-day calendar changed",
+            note=note,
+            event_type="ticket.deadlines_changed",
+            now=now,
             changes=changes,
         )
-        await service.emit(session, ticket=ticket, event_types=["ticket.deadlines_changed"], at=now)
         await session.commit()
         return 1
