@@ -16,17 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.errors import AccountNotFound, DuplicateUsername, InvalidAccountLink
 from gateway.models import Account
-from gateway.passwords import hash_secret
-from gateway.schemas import AccountCreate, AccountRead
-from services.auth import Principal, Role, require_roles
+from gateway.schemas import USERNAME_PATTERN, AccountCreate, AccountRead
+from gateway.service import account_by_username, upsert_account
+from services.auth import AdminPrincipal, Principal, Role, require_roles
 from services.db import SessionDep
 from services.errors import Forbidden, UpstreamUnavailable, problem_responses
 from services.pagination import Page, PageDep, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 AccountManager = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.DISPATCHER))]
-AdminOnly = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
-UsernamePath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
+UsernamePath = Annotated[str, Path(pattern=USERNAME_PATTERN)]
 
 
 async def _exists(client: httpx.AsyncClient, path: str, authorization: str | None) -> bool:
@@ -58,18 +57,17 @@ async def _check_links(request: Request, data: AccountCreate) -> None:
 
 
 async def create_account(session: AsyncSession, *, data: AccountCreate) -> Account:
-    if (await session.execute(select(Account.id).where(Account.username == data.username))).first():
-        raise DuplicateUsername(data.username)
-    account = Account(
+    account, created = await upsert_account(
+        session,
         username=data.username,
-        password_hash=hash_secret(data.password),
-        role=data.role,
+        password=data.password,
+        role=Role(data.role),
         display_name=data.display_name,
         department_code=data.department_code,
         enterprise_id=data.enterprise_id,
     )
-    session.add(account)
-    await session.flush()
+    if not created:
+        raise DuplicateUsername(data.username)
     return account
 
 
@@ -85,7 +83,7 @@ async def register_account(
 
 
 @router.get("", response_model=Page[AccountRead], responses=problem_responses(400, 401, 403, 422))
-async def list_accounts(session: SessionDep, _: AdminOnly, page: PageDep, role: str | None = None) -> Any:
+async def list_accounts(session: SessionDep, _: AdminPrincipal, page: PageDep, role: str | None = None) -> Any:
     """List accounts by username (admin)."""
     statement = select(Account).order_by(Account.username).limit(page.limit + 1)
     if role:
@@ -99,9 +97,9 @@ async def list_accounts(session: SessionDep, _: AdminOnly, page: PageDep, role: 
 
 
 @router.post("/{username}/deactivate", response_model=AccountRead, responses=problem_responses(400, 401, 403, 404, 422))
-async def deactivate_account(session: SessionDep, _: AdminOnly, username: UsernamePath) -> Any:
+async def deactivate_account(session: SessionDep, _: AdminPrincipal, username: UsernamePath) -> Any:
     """Stop an account from logging in; its tokens expire on their own (admin)."""
-    account = (await session.execute(select(Account).where(Account.username == username))).scalar_one_or_none()
+    account = await account_by_username(session, username)
     if account is None:
         raise AccountNotFound(username)
     account.is_active = False

@@ -74,7 +74,7 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
         async with AsyncExitStack() as stack:
             engine = create_engine(settings.effective_database_url)
             stack.push_async_callback(engine.dispose)
-            redis = create_redis(settings.redis_url or "redis://127.0.0.1:6379/0")
+            redis = create_redis(settings.effective_redis_url)
             stack.push_async_callback(redis.aclose)
             apps: dict[str, ASGIApp] = dict(upstreams or {})
             if upstreams is None:

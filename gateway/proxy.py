@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
 
 import aiohttp
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -134,12 +133,6 @@ async def _stream_body(receive: Receive) -> AsyncIterator[bytes]:
             yield chunk
         if not message.get("more_body"):
             return
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    prefix: str
-    upstream: str
 
 
 def _limit_body(receive: Receive, limit: int) -> Receive:

@@ -17,7 +17,7 @@ from gateway import service
 from gateway.accounts import router as accounts_router
 from gateway.openapi import merge_documents
 from gateway.schemas import MeRead, TokenRead
-from services.app import database_check
+from services.app import database_check, health_response
 from services.auth import CurrentPrincipal, issue_token
 from services.db import SessionDep
 from services.errors import BadRequest, problem_responses
@@ -113,17 +113,13 @@ async def health(request: Request) -> JSONResponse:
     clients: dict[str, httpx.AsyncClient] = request.state.upstream_clients
     names = list(clients)
     results = await asyncio.gather(
-        database_check({"engine": request.state.engine}),
+        database_check(request.state.engine),
         _check_redis(request),
         *(_check_upstream(clients[name]) for name in names),
     )
     checks = {"database": results[0], "redis": results[1]}
     checks.update({f"service:{name}": result for name, result in zip(names, results[2:], strict=True)})
-    healthy = all(value == "ok" for value in checks.values())
-    return JSONResponse(
-        {"status": "ok" if healthy else "degraded", "service": "gateway", "checks": checks},
-        status_code=200 if healthy else 503,
-    )
+    return health_response("gateway", checks)
 
 
 async def merged_openapi(request: Request) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
+
 
 class TokenRead(BaseModel):
     access_token: str
@@ -37,7 +39,7 @@ AccountRole = Literal["enterprise", "staff", "dispatcher", "supervisor", "admin"
 class AccountCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$", examples=["enterprise-3"])
+    username: str = Field(pattern=USERNAME_PATTERN, examples=["enterprise-3"])
     password: str = Field(min_length=10, max_length=128)
     role: AccountRole
     display_name: str = Field("", max_length=100)

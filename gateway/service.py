@@ -11,8 +11,12 @@ from gateway.passwords import hash_secret, verify_secret
 from services.auth import Principal, Role
 
 
+async def account_by_username(session: AsyncSession, username: str) -> Account | None:
+    return (await session.execute(select(Account).where(Account.username == username))).scalar_one_or_none()
+
+
 async def authenticate_account(session: AsyncSession, *, username: str, password: str) -> Principal:
-    account = (await session.execute(select(Account).where(Account.username == username))).scalar_one_or_none()
+    account = await account_by_username(session, username)
     stored = account.password_hash if account is not None and account.is_active else None
     if not verify_secret(stored, password) or account is None:
         raise InvalidCredentials()
@@ -43,7 +47,7 @@ async def upsert_account(
     enterprise_id: str | None = None,
 ) -> tuple[Account, bool]:
     """Create the account unless it exists; returns it and whether it was created."""
-    existing = (await session.execute(select(Account).where(Account.username == username))).scalar_one_or_none()
+    existing = await account_by_username(session, username)
     if existing is not None:
         return existing, False
     account = Account(

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware import Middleware
 
 from services.auth import TokenVerifier
@@ -23,9 +24,9 @@ State = dict[str, Any]
 ExtraLifespan = Callable[[State, AsyncExitStack], Awaitable[None]]
 
 
-async def database_check(state: State) -> str:
+async def database_check(engine: AsyncEngine) -> str:
     try:
-        async with state["engine"].connect() as connection:
+        async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception as exc:  # the health endpoint reports any failure, never raises
         return f"error: {type(exc).__name__}"
@@ -38,15 +39,18 @@ def health_router(service_name: str) -> APIRouter:
     @router.get("/health", summary="Liveness and readiness of this service")
     async def health(request: Request) -> JSONResponse:
         """Reports the database check; anyone may call it."""
-        state: State = {"engine": request.state.engine}
-        checks = {"database": await database_check(state)}
-        healthy = all(value == "ok" for value in checks.values())
-        return JSONResponse(
-            {"status": "ok" if healthy else "degraded", "service": service_name, "checks": checks},
-            status_code=200 if healthy else 503,
-        )
+        return health_response(service_name, {"database": await database_check(request.state.engine)})
 
     return router
+
+
+def health_response(service_name: str, checks: dict[str, str]) -> JSONResponse:
+    """200 when every check says "ok", else 503 with the failing ones named."""
+    healthy = all(value == "ok" for value in checks.values())
+    return JSONResponse(
+        {"status": "ok" if healthy else "degraded", "service": service_name, "checks": checks},
+        status_code=200 if healthy else 503,
+    )
 
 
 def create_service_app(

@@ -46,9 +46,6 @@ class Principal:
     enterprise_id: str | None = None
     scopes: tuple[str, ...] = ()
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
-
 
 def issue_token(settings: SharedSettings, principal: Principal) -> tuple[str, int]:
     now = int(time.time())

@@ -106,10 +106,6 @@ class PayloadTooLarge(ProblemError):
     status, code, title = 413, "payload_too_large", "Payload too large"
 
 
-class TooManyRequests(ProblemError):
-    status, code, title = 429, "rate_limited", "Too many requests"
-
-
 class UpstreamUnavailable(ProblemError):
     status, code, title = 503, "upstream_unavailable", "A service this request needs is unavailable"
 
@@ -176,17 +172,20 @@ def _clean_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     return cleaned
 
 
+def _respond(request: Request, problem: ProblemError) -> JSONResponse:
+    return problem_response(problem.status, problem.to_body(request.url.path), problem.headers)
+
+
 async def _handle_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)
-    return problem_response(exc.status, exc.to_body(request.url.path), exc.headers)
+    return _respond(request, exc)
 
 
 async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     if any(error.get("type") == "json_invalid" for error in errors):
-        problem: ProblemError = BadRequest("The request body is not valid JSON.", code="malformed_json")
-        return problem_response(400, problem.to_body(request.url.path))
+        return _respond(request, BadRequest("The request body is not valid JSON.", code="malformed_json"))
     cleaned = _clean_errors(errors)
     fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in cleaned)
     problem = Unprocessable(
@@ -194,7 +193,7 @@ async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
         code="validation_error",
         errors=cleaned,
     )
-    return problem_response(422, problem.to_body(request.url.path))
+    return _respond(request, problem)
 
 
 async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
@@ -203,8 +202,8 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     code = _STATUS_CODES.get(status, "error")
     detail = exc.detail if isinstance(exc.detail, str) else title
-    body = ProblemError(detail, code=code, status=status, title=title).to_body(request.url.path)
-    return problem_response(status, body, getattr(exc, "headers", None))
+    headers = getattr(exc, "headers", None)
+    return _respond(request, ProblemError(detail, code=code, status=status, title=title, headers=headers))
 
 
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -215,19 +214,18 @@ async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
         status=500,
         title="Internal server error",
     )
-    return problem_response(500, problem.to_body(request.url.path))
+    return _respond(request, problem)
 
 
 async def _handle_integrity(request: Request, exc: Exception) -> JSONResponse:
     # A uniqueness race that the domain checks could not see (two requests at once).
     logger.warning("integrity error on %s %s: %s", request.method, request.url.path, exc)
-    problem = Conflict("The change conflicts with data saved at the same time; retry.", code="conflict")
-    return problem_response(409, problem.to_body(request.url.path))
+    return _respond(request, Conflict("The change conflicts with data saved at the same time; retry.", code="conflict"))
 
 
 async def _handle_stale(request: Request, exc: Exception) -> JSONResponse:
     problem = Conflict("Another change to this resource was saved first; reload and retry.", code="concurrent_update")
-    return problem_response(409, problem.to_body(request.url.path))
+    return _respond(request, problem)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

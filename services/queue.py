@@ -18,8 +18,8 @@ SLA_QUEUE = "arq:sla"
 
 
 class LazyQueue:
-    def __init__(self, redis_url: str | None, *, queue_name: str = SLA_QUEUE) -> None:
-        self.redis_url = redis_url or "redis://127.0.0.1:6379/0"
+    def __init__(self, redis_url: str, *, queue_name: str = SLA_QUEUE) -> None:
+        self.redis_url = redis_url
         self.queue_name = queue_name
         self._pool: ArqRedis | None = None
 

@@ -18,6 +18,7 @@ DEFAULT_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
 DEFAULT_HOTLINE_SECRET = "whsec_ZGV2LW9ubHktaG90bGluZS1zZWNyZXQtOTY1ODA4"
 DEFAULT_INTERNAL_TOKEN = "dev-only-internal-token"
 DEFAULT_DEMO_PASSWORD = "demo-965808"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 Environment = Literal["development", "test", "production"]
 
@@ -65,6 +66,11 @@ class SharedSettings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.var_dir / 'platform.db'}"
+
+    @property
+    def effective_redis_url(self) -> str:
+        """`REDIS_URL`, else the local default (the launcher starts an embedded one when unset)."""
+        return self.redis_url or DEFAULT_REDIS_URL
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Self:

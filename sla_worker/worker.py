@@ -141,7 +141,7 @@ async def heartbeat(ctx: dict[str, Any]) -> str:
 
 
 def redis_settings(settings: WorkerSettings) -> RedisSettings:
-    return arq_redis_settings(settings.redis_url or "redis://127.0.0.1:6379/0")
+    return arq_redis_settings(settings.effective_redis_url)
 
 
 def create_worker(settings: WorkerSettings | None = None, **overrides: Any) -> Worker:

@@ -40,7 +40,7 @@ def create_app(
         stack.push_async_callback(catalog_http.aclose)
         state["catalog"] = CatalogClient(catalog_http)
         state["sla_policy"] = settings.sla_policy()
-        queue = LazyQueue(settings.redis_url)
+        queue = LazyQueue(settings.effective_redis_url)
         stack.push_async_callback(queue.close)
         state["queue"] = queue
 

@@ -153,6 +153,7 @@ async def replace_year_overlay(
         overlay.updated_at = now
     await session.execute(delete(CalendarDay).where(CalendarDay.year == year))
     session.add_all(CalendarDay(day=row.day, year=year, is_workday=row.is_workday, note=row.note) for row in rows)
+    days = _rows_json(rows)
     change = CalendarChange(
         year=year,
         revision=overlay.revision,
@@ -161,7 +162,7 @@ async def replace_year_overlay(
         at=now,
         complete=complete,
         previous_complete=previous_complete,
-        days=_rows_json(rows),
+        days=days,
         previous_days=_rows_json(previous_rows),
     )
     session.add(change)
@@ -171,7 +172,7 @@ async def replace_year_overlay(
         event_type="calendar.changed",
         aggregate_type="calendar_year",
         aggregate_id=str(year),
-        data={"year": year, "revision": overlay.revision, "complete": complete, "days": _rows_json(rows)},
+        data={"year": year, "revision": overlay.revision, "complete": complete, "days": days},
         occurred_at=now,
     )
     return overlay

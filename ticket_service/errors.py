@@ -119,11 +119,6 @@ class VersionMismatch(PreconditionFailed):
         )
 
 
-class ConcurrentUpdate(Conflict):
-    def __init__(self) -> None:
-        super().__init__("Another change to this ticket was saved first; reload and retry.", code="concurrent_update")
-
-
 class AlreadyRated(Conflict):
     def __init__(self) -> None:
         super().__init__("This resolution has already been rated.", code="already_rated")

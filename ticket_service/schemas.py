@@ -218,10 +218,6 @@ class OrderRead(BaseModel):
     tickets: list[TicketRead]
 
 
-class ActionNote(_Input):
-    note: Note = ""
-
-
 class AcceptBody(_Input):
     note: RequiredText = Field(description="The reply to the enterprise (受理回复).")
 

@@ -194,21 +194,22 @@ def _facts(ticket: Ticket) -> lifecycle.TicketFacts:
     )
 
 
-def _actor(principal: Principal) -> lifecycle.Actor:
-    return lifecycle.Actor(
-        subject=principal.subject,
-        role=principal.role.value,
-        department_code=principal.department_code,
-        enterprise_id=principal.enterprise_id,
-    )
-
-
 def ticket_read(ticket: Ticket, principal: Principal | None) -> dict[str, Any]:
     """The ticket as the API shows it; `allowed_actions` are the caller's (none for an event)."""
     data = {c.key: getattr(ticket, c.key) for c in Ticket.__mapper__.column_attrs}
     data["item"] = ticket.item_snapshot
     data["allowed_actions"] = (
-        [a.value for a in lifecycle.allowed_actions(_facts(ticket), _actor(principal))] if principal else []
+        [a.value for a in lifecycle.allowed_actions(_facts(ticket), lifecycle.Actor.from_principal(principal))]
+        if principal
+        else []
+    )
+    return data
+
+
+def ticket_json(ticket: Ticket, principal: Principal | None) -> dict[str, Any]:
+    """`ticket_read` validated against `TicketRead` and in JSON form: responses and event payloads."""
+    data: dict[str, Any] = _TICKET_ADAPTER.dump_python(
+        _TICKET_ADAPTER.validate_python(ticket_read(ticket, principal)), mode="json"
     )
     return data
 
@@ -459,7 +460,7 @@ async def _enterprise_exists(session: AsyncSession, enterprise_id: str) -> bool:
 
 async def emit(session: AsyncSession, *, ticket: Ticket, event_types: Sequence[str], at: datetime) -> None:
     """One outbox row per event type, each carrying the ticket as the API shows it."""
-    data = _TICKET_ADAPTER.dump_python(_TICKET_ADAPTER.validate_python(ticket_read(ticket, None)), mode="json")
+    data = ticket_json(ticket, None)
     for event_type in event_types:
         await add_event(
             session, event_type=event_type, aggregate_type="ticket", aggregate_id=ticket.id, data=data, occurred_at=at
@@ -681,6 +682,15 @@ def parse_if_match(value: str | None) -> int | None:
     return int(text)
 
 
+def may_take(ticket: Ticket, action: lifecycle.Action, principal: Principal) -> bool:
+    """Whether the state machine lets `principal` take `action` on the ticket now."""
+    try:
+        lifecycle.decide(_facts(ticket), action, lifecycle.Actor.from_principal(principal))
+    except lifecycle.LifecycleError:
+        return False
+    return True
+
+
 def touch(ticket: Ticket, now: datetime) -> None:
     """Every audited change moves the version by one (the ORM checks the old one on UPDATE)."""
     ticket.version += 1
@@ -708,7 +718,7 @@ async def apply_action(
     if expected_version is not None and expected_version != ticket.version:
         raise VersionMismatch(expected_version, ticket.version)
     try:
-        transition = lifecycle.decide(_facts(ticket), action, _actor(principal))
+        transition = lifecycle.decide(_facts(ticket), action, lifecycle.Actor.from_principal(principal))
     except lifecycle.ActionForbidden as exc:
         raise ActionForbiddenProblem(str(exc), state=ticket.status, action=action.value) from exc
     except lifecycle.ActionNotAllowed as exc:

@@ -147,10 +147,9 @@ async def take_step(
     ticket.sla_fired = (ticket.sla_fired or 0) | step
     if step in (Step.WARN_ACCEPT, Step.WARN_RESOLVE, Step.WARN_FINAL):
         due = _deadline(ticket, step)
-        if now >= due:
-            service.schedule_sla(ticket, calendar, policy)
-            return "skipped: already overdue"
         service.schedule_sla(ticket, calendar, policy)
+        if now >= due:
+            return "skipped: already overdue"
         note = f"{DEADLINE_OF[step]} deadline {due.isoformat()} is near"
         await _record(session, ticket, action=STEP_NAMES[step], note=note, event_type="ticket.due_soon", now=now)
         return "warned"
@@ -165,8 +164,8 @@ async def take_step(
     if step == Step.JOINT_REVIEW:
         changes = _flag(ticket, "resolve")
         codes = await _co_departments(ticket, catalog, category_cache)
-        facts_allow = ticket.status in {"submitted", "accepted", "in_progress"} and ticket.department_code
-        if codes and facts_allow:
+        allowed = service.may_take(ticket, lifecycle.Action.REQUEST_JOINT_REVIEW, WORKER)
+        if codes and allowed and ticket.department_code:
             await service.apply_action(
                 session,
                 ticket=ticket,
@@ -255,7 +254,8 @@ async def run_sweep(
             after = (last.sla_next_at, last.id)
             ids = [ticket.id for ticket in tickets]
             try:
-                await service.preload_chain_heads(session, ticket_ids=ids)
+                if not dry_run:
+                    await service.preload_chain_heads(session, ticket_ids=ids)
                 entries = []
                 for ticket in tickets:
                     entries += await _sweep_ticket(

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
 from services.auth import CurrentPrincipal, Principal, Role, require_roles
 from services.db import ReadConnectionDep, SessionDep, SessionFactoryDep
@@ -18,6 +18,7 @@ from services.pagination import Page, PageDep
 from ticket_service import calendar_service, idempotency, lifecycle, service
 from ticket_service.catalog_client import CatalogClient
 from ticket_service.errors import InvalidInstant
+from ticket_service.models import Ticket
 from ticket_service.schemas import (
     AcceptBody,
     ChainVerification,
@@ -54,8 +55,6 @@ ChainAuditor = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.
 OrderPlacer = Annotated[Principal, Depends(require_roles(Role.ENTERPRISE))]
 RequestFiler = Annotated[Principal, Depends(require_roles(Role.ENTERPRISE, Role.DISPATCHER))]
 
-_ticket_adapter: TypeAdapter[TicketRead] = TypeAdapter(TicketRead)
-
 
 def get_catalog(request: Request) -> CatalogClient:
     """The catalogue client from the lifespan state (overridable, e.g. with a dead catalogue)."""
@@ -66,9 +65,9 @@ def get_catalog(request: Request) -> CatalogClient:
 CatalogDep = Annotated[CatalogClient, Depends(get_catalog)]
 
 
-def _ticket_response(ticket_data: dict[str, Any], status_code: int = 200) -> JSONResponse:
-    body = _ticket_adapter.dump_python(_ticket_adapter.validate_python(ticket_data), mode="json")
-    return JSONResponse(body, status_code=status_code, headers={"ETag": f'"{body["version"]}"'})
+def _ticket_response(ticket: Ticket, principal: Principal) -> JSONResponse:
+    body = service.ticket_json(ticket, principal)
+    return JSONResponse(body, headers={"ETag": f'"{body["version"]}"'})
 
 
 async def _create_idempotently(
@@ -169,9 +168,7 @@ async def create_ticket(
             data=body,
             policy=request.state.sla_policy,
         )
-        data = service.ticket_read(ticket, principal)
-        result: dict[str, Any] = _ticket_adapter.dump_python(_ticket_adapter.validate_python(data), mode="json")
-        return result
+        return service.ticket_json(ticket, principal)
 
     return await _create_idempotently(request, session, factory, principal, idempotency_key, body, create)
 
@@ -224,7 +221,7 @@ async def list_tickets(
 async def get_ticket(session: SessionDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Response:
     """One ticket if the caller may see it; ETag = version (enterprise, staff, dispatcher, supervisor, admin)."""
     ticket = await service.get_ticket(session, ticket_id=ticket_id, principal=principal)
-    return _ticket_response(service.ticket_read(ticket, principal))
+    return _ticket_response(ticket, principal)
 
 
 @router.get(
@@ -361,7 +358,7 @@ def _make_action_route(action: lifecycle.Action, body_model: type[BaseModel]) ->
             expected_version=expected,
             policy=request.state.sla_policy,
         )
-        return _ticket_response(service.ticket_read(ticket, principal))
+        return _ticket_response(ticket, principal)
 
     endpoint.__name__ = f"ticket_{action.value.replace('-', '_')}"
     endpoint.__doc__ = ACTION_SUMMARIES[action]
