@@ -156,6 +156,19 @@ def measure_with_cpu(
     return result, {name: ms for name, ms in used.items() if ms >= 0.05}
 
 
+def platform_env(url: str, ports: dict[str, int]) -> dict[str, str]:
+    """The environment of the platform's servers on `url`, each service on its port in `ports`."""
+    return {
+        "ENVIRONMENT": "development",
+        "DATABASE_URL": url,
+        "LOG_LEVEL": "WARNING",
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "CATALOG_URL": f"http://127.0.0.1:{ports['catalog']}",
+        "TICKET_URL": f"http://127.0.0.1:{ports['tickets']}",
+        "NOTIFICATION_URL": f"http://127.0.0.1:{ports['notifications']}",
+    }
+
+
 def prepare_database(url: str) -> None:
     asyncio.run(ensure_database(url))
     migrate(url)

@@ -16,7 +16,7 @@ import argparse
 import os
 from contextlib import ExitStack
 
-from common import DEFAULT_URL, load_tool, measure, prepare_database, print_table
+from common import DEFAULT_URL, load_tool, measure, platform_env, prepare_database, print_table
 from sqlalchemy.engine import make_url
 
 from tests.support import free_port, uvicorn_server
@@ -42,15 +42,9 @@ def main() -> None:
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     prepare_database(url)
-    env = {"ENVIRONMENT": "development", "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "LOG_JSON": "true"}
     names = ("catalog", "gateway", "bare", "tickets", "notifications", "catalog_nc", "gateway_nc")
     ports = {name: free_port() for name in names}
-    env.update(
-        CATALOG_URL=f"http://127.0.0.1:{ports['catalog']}",
-        TICKET_URL=f"http://127.0.0.1:{ports['tickets']}",
-        NOTIFICATION_URL=f"http://127.0.0.1:{ports['notifications']}",
-        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-    )
+    env = {**platform_env(url, ports), "LOG_JSON": "true"}
     # The same catalogue with its read cache off, behind its own gateway: what Core + ETag give.
     no_cache = {**env, "CATALOG_READ_CACHE_SECONDS": "0", "CATALOG_URL": f"http://127.0.0.1:{ports['catalog_nc']}"}
     print(

@@ -20,7 +20,16 @@ import os
 from contextlib import ExitStack
 
 import httpx
-from common import DEFAULT_URL, Target, load_tool, measure, measure_with_cpu, prepare_database, print_table
+from common import (
+    DEFAULT_URL,
+    Target,
+    load_tool,
+    measure,
+    measure_with_cpu,
+    platform_env,
+    prepare_database,
+    print_table,
+)
 
 from tests.support import DEMO_PASSWORD, free_port, uvicorn_server
 
@@ -33,15 +42,7 @@ def main() -> None:
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     prepare_database(url)
     ports = {name: free_port() for name in ("catalog", "tickets", "notifications", "gateway", "bare")}
-    env = {
-        "ENVIRONMENT": "development",
-        "DATABASE_URL": url,
-        "LOG_LEVEL": "WARNING",
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-        "CATALOG_URL": f"http://127.0.0.1:{ports['catalog']}",
-        "TICKET_URL": f"http://127.0.0.1:{ports['tickets']}",
-        "NOTIFICATION_URL": f"http://127.0.0.1:{ports['notifications']}",
-    }
+    env = platform_env(url, ports)
     body = json.dumps({"title": "用电增容咨询", "description": "扩产需要增容，请问流程和时限"}, ensure_ascii=False)
     print(f"load: {load_tool()}, {args.connections} connections, {args.seconds} s each")
     with ExitStack() as stack:

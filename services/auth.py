@@ -85,6 +85,10 @@ class TokenVerifier:
         self._clock = clock
         self._accepted: dict[str, tuple[Principal, float]] = {}
 
+    def __len__(self) -> int:
+        """How many accepted tokens it remembers now."""
+        return len(self._accepted)
+
     def verify(self, token: str) -> Principal:
         now = self._clock()
         accepted = self._accepted.get(token)

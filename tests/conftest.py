@@ -31,7 +31,7 @@ from services.cli import migrate, seed
 from services.db import create_engine, get_read_connection, get_session, get_sessionmaker
 from services.embedded_redis import EmbeddedRedis
 from services.settings import SharedSettings
-from tests.support import login, reset_database
+from tests.support import bearer, login, reset_database
 from ticket_service.app import create_app as create_ticket_app
 from ticket_service.settings import TicketSettings
 
@@ -94,7 +94,6 @@ class SessionHolder:
 @dataclass
 class Platform:
     client: httpx.AsyncClient
-    gateway: FastAPI
     services: dict[str, FastAPI]
     upstreams: dict[str, Any]
     holder: SessionHolder
@@ -106,7 +105,7 @@ class Platform:
         return self.tokens[username]
 
     async def auth(self, username: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {await self.token(username)}"}
+        return bearer(await self.token(username))
 
 
 def _settings_env(base_env: dict[str, str]) -> dict[str, Any]:
@@ -185,7 +184,7 @@ async def platform_apps(engine: AsyncEngine, base_env: dict[str, str]) -> AsyncI
         client = await stack.enter_async_context(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway_manager.app), base_url="http://testserver")
         )
-        yield Platform(client=client, gateway=gateway, services=services, upstreams=upstreams, holder=holder)
+        yield Platform(client=client, services=services, upstreams=upstreams, holder=holder)
 
 
 @pytest.fixture

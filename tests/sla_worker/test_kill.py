@@ -22,7 +22,7 @@ from services.settings import PROJECT_ROOT
 from sla_worker.settings import WorkerSettings
 from sla_worker.worker import create_worker
 from tests.live_platform import LivePlatform
-from tests.support import DEMO_PASSWORD
+from tests.support import bearer, login
 from ticket_service.seed import demo_enterprise_ids
 
 pytestmark = pytest.mark.live
@@ -46,8 +46,7 @@ async def test_sigkill_halfway_then_a_fresh_worker_leaves_no_duplicate(live: Liv
     tag = f"kill-test-{time.time_ns()}"
     received = (datetime.now(UTC) - timedelta(days=20)).isoformat()
     async with httpx.AsyncClient(base_url=live.gateway_url, timeout=30) as client:
-        login = await client.post("/api/v1/auth/token", data={"username": "dispatcher", "password": DEMO_PASSWORD})
-        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        headers = bearer(await login(client, "dispatcher"))
         body = {
             "title": tag,
             "description": "SIGKILL test",

@@ -33,7 +33,7 @@ from services.redis import arq_redis_settings
 from sla_worker.settings import WorkerSettings
 from sla_worker.worker import LAST_SWEEP_KEY, RELAY_BACKOFF_KEY, RELAY_FAILURES_KEY, create_worker
 from tests.live_platform import LivePlatform
-from tests.support import DEMO_PASSWORD, free_port, uvicorn_server
+from tests.support import bearer, free_port, login, uvicorn_server
 from ticket_service.seed import demo_enterprise_ids
 
 pytestmark = pytest.mark.live
@@ -111,12 +111,8 @@ class Api:
 
     async def auth(self, username: str) -> dict[str, str]:
         if username not in self._tokens:
-            response = await self.client.post(
-                f"{API}/auth/token", data={"username": username, "password": DEMO_PASSWORD}
-            )
-            assert response.status_code == 200, response.text
-            self._tokens[username] = response.json()["access_token"]
-        return {"Authorization": f"Bearer {self._tokens[username]}"}
+            self._tokens[username] = await login(self.client, username)
+        return bearer(self._tokens[username])
 
     async def create_ticket(
         self, *, received_at: datetime | None = None, title: str = "节能改造补贴申报进度", base_url: str | None = None

@@ -178,6 +178,15 @@ async def events(platform: Platform, ticket_id: str, username: str = "supervisor
     return list(response.json())
 
 
+async def verify_chain(platform: Platform, ticket_id: str, username: str = "supervisor") -> dict[str, Any]:
+    """What `GET /tickets/{id}/events/verify` reports for the ticket's audit chain."""
+    response = await platform.client.get(
+        f"{API}/tickets/{ticket_id}/events/verify", headers=await platform.auth(username)
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
 async def list_ids(platform: Platform, username: str, **params: Any) -> list[str]:
     """Ids of every ticket the caller's list shows (all pages)."""
     rows, _ = await walk(platform.client, "/tickets", headers=await platform.auth(username), **params)

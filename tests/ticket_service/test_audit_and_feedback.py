@@ -27,6 +27,7 @@ from tests.ticket_service.helpers import (
     rate,
     resolve_ticket,
     utc,
+    verify_chain,
 )
 from ticket_service import service
 from ticket_service.models import Feedback, OutboxEvent, TicketEvent
@@ -45,14 +46,6 @@ EVENT_KEYS = {
     "prev_hash",
     "hash",
 }
-
-
-async def _verify(platform: Platform, ticket_id: str, username: str = "supervisor") -> dict[str, Any]:
-    response = await platform.client.get(
-        f"{API}/tickets/{ticket_id}/events/verify", headers=await platform.auth(username)
-    )
-    assert response.status_code == 200, response.text
-    return dict(response.json())
 
 
 async def _handled_ticket(platform: Platform) -> dict[str, Any]:
@@ -110,7 +103,7 @@ async def test_events_are_append_only(platform: Platform) -> None:
 @pytest.mark.parametrize("username", ["supervisor", "admin"])
 async def test_verify_reports_an_intact_chain(platform: Platform, username: str) -> None:
     ticket = await _handled_ticket(platform)
-    assert await _verify(platform, ticket["id"], username) == {"ok": True, "first_broken_seq": None, "events": 5}
+    assert await verify_chain(platform, ticket["id"], username) == {"ok": True, "first_broken_seq": None, "events": 5}
 
 
 @pytest.mark.parametrize("username", ["enterprise-1", "staff-jxw", "dispatcher"])
@@ -141,12 +134,12 @@ async def test_tampering_breaks_the_chain(
     platform: Platform, session: AsyncSession, statement: str, broken: int | tuple[int, ...] | None
 ) -> None:
     ticket = await _handled_ticket(platform)
-    assert (await _verify(platform, ticket["id"]))["ok"] is True
+    assert (await verify_chain(platform, ticket["id"]))["ok"] is True
     await session.execute(text(statement), {"id": ticket["id"]})
     await session.flush()
     allowed = broken if isinstance(broken, tuple) else (broken,)
     for username in ("supervisor", "admin"):
-        result = await _verify(platform, ticket["id"], username)
+        result = await verify_chain(platform, ticket["id"], username)
         assert result["ok"] is (broken is None)
         assert result["first_broken_seq"] in allowed
     # The trail is still readable, tampered row and all.
@@ -164,7 +157,7 @@ async def test_rewriting_a_row_and_its_own_hash_is_caught_at_the_next_link(
     row.note = "rewritten"
     row.hash = service.event_hash(row.prev_hash, service._event_content(row))
     await session.flush()
-    result = await _verify(platform, ticket["id"])
+    result = await verify_chain(platform, ticket["id"])
     assert (result["ok"], result["first_broken_seq"]) == (False, 3)
 
 

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import Platform
+from tests.ticket_service.helpers import deadlines_for, utc
 from ticket_service.models import CalendarChange, CalendarDay, OutboxEvent
 
 SHANGHAI_MIDNIGHT = "T16:00:00Z"  # the end of a local day (24:00 +08:00), in UTC
-
-
-def _utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-async def _deadlines(platform: Platform, received_at: str, profile: str = "1-3-5") -> dict[str, object]:
-    response = await platform.client.get(
-        "/api/v1/calendar/deadlines", params={"received_at": received_at, "profile": profile}
-    )
-    assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize(
@@ -44,7 +31,7 @@ async def _deadlines(platform: Platform, received_at: str, profile: str = "1-3-5
 async def test_deadline_vectors(
     platform: Platform, received_at: str, accept_day: str, resolve_day: str, final_day: str
 ) -> None:
-    body = await _deadlines(platform, received_at)
+    body = await deadlines_for(platform, received_at)
     # The end of local day D (24:00 +08:00) is D 16:00 UTC.
     assert (body["accept_due"], body["resolve_due"], body["final_due"]) == (
         accept_day + SHANGHAI_MIDNIGHT,
@@ -56,16 +43,16 @@ async def test_deadline_vectors(
 
 
 async def test_other_profiles_and_default_now(platform: Platform) -> None:
-    body = await _deadlines(platform, "2026-09-30T10:00:00+08:00", "1-5-10")
+    body = await deadlines_for(platform, "2026-09-30T10:00:00+08:00", "1-5-10")
     assert body["resolve_due"] == "2026-10-13" + SHANGHAI_MIDNIGHT  # 10-08, 09, 10 (Sat), 12, 13
     assert body["final_due"] == "2026-10-20" + SHANGHAI_MIDNIGHT  # 10-14, 15, 16, 19, 20
     now = await platform.client.get("/api/v1/calendar/deadlines")
     assert now.status_code == 200
-    assert _utc(now.json()["accept_due"]) > _utc(now.json()["received_at"])
+    assert utc(now.json()["accept_due"]) > utc(now.json()["received_at"])
 
 
 async def test_a_deadline_in_2027_is_provisional_until_the_notice_is_loaded(platform: Platform) -> None:
-    before = await _deadlines(platform, "2026-12-30T10:00:00+08:00")
+    before = await deadlines_for(platform, "2026-12-30T10:00:00+08:00")
     assert before["provisional"] is True
     assert before["final_due"] == "2027-01-06" + SHANGHAI_MIDNIGHT  # Mon–Fri fallback: 31, 1, 4, 5, 6
     assert (await platform.client.get("/api/v1/calendar/2027")).json()["status"] == "provisional"
@@ -79,7 +66,7 @@ async def test_a_deadline_in_2027_is_provisional_until_the_notice_is_loaded(plat
     response = await platform.client.put("/api/v1/calendar/2027", json=notice, headers=await platform.auth("admin"))
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "admin_complete"
-    after = await _deadlines(platform, "2026-12-30T10:00:00+08:00")
+    after = await deadlines_for(platform, "2026-12-30T10:00:00+08:00")
     assert after["provisional"] is False
     assert after["final_due"] == "2027-01-08" + SHANGHAI_MIDNIGHT  # 12-31, 01-05, 06, 07, 08
 
@@ -88,7 +75,7 @@ async def test_an_incomplete_overlay_keeps_the_year_provisional(platform: Platfo
     body = {"complete": False, "days": [{"date": "2027-01-01", "is_workday": False, "note": "元旦"}]}
     response = await platform.client.put("/api/v1/calendar/2027", json=body, headers=await platform.auth("admin"))
     assert response.json()["status"] == "provisional"
-    assert (await _deadlines(platform, "2026-12-30T10:00:00+08:00"))["provisional"] is True
+    assert (await deadlines_for(platform, "2026-12-30T10:00:00+08:00"))["provisional"] is True
 
 
 async def test_overlay_wins_over_the_official_data(platform: Platform) -> None:
@@ -96,7 +83,7 @@ async def test_overlay_wins_over_the_official_data(platform: Platform) -> None:
     response = await platform.client.put("/api/v1/calendar/2026", json=closure, headers=await platform.auth("admin"))
     assert response.status_code == 200
     assert response.json()["status"] == "official"
-    body = await _deadlines(platform, "2026-09-30T10:00:00+08:00")
+    body = await deadlines_for(platform, "2026-09-30T10:00:00+08:00")
     assert body["accept_due"] == "2026-10-09" + SHANGHAI_MIDNIGHT  # 10-08 closed: 1st day is 10-09
     day = next(d for d in response.json()["days"] if d["date"] == "2026-10-08")
     assert day == {"date": "2026-10-08", "weekday": 4, "is_workday": False, "reason": "台风停工", "source": "overlay"}

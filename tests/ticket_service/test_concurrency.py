@@ -8,14 +8,13 @@ import httpx
 import pytest
 
 from tests.live_platform import LivePlatform
-from tests.support import DEMO_PASSWORD
+from tests.support import bearer, login
 
 pytestmark = pytest.mark.live
 
 
 async def _token(client: httpx.AsyncClient, username: str) -> dict[str, str]:
-    response = await client.post("/api/v1/auth/token", data={"username": username, "password": DEMO_PASSWORD})
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return bearer(await login(client, username))
 
 
 async def test_concurrent_actions_on_one_ticket_have_one_winner(live: LivePlatform) -> None:

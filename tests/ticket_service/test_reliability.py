@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db import utcnow
 from tests.conftest import Platform
+from tests.ticket_service.helpers import count
 from ticket_service import service
 from ticket_service.catalog_client import CatalogClient
 from ticket_service.errors import CatalogUnavailable
@@ -19,10 +19,6 @@ from ticket_service.models import IdempotencyKey, Order, OutboxEvent, Ticket, Ti
 from ticket_service.ticket_routes import get_catalog
 
 ORDER = {"items": [{"item_code": "LS-001", "note": "节能改造"}, {"item_code": "KJ-001", "note": ""}]}
-
-
-async def _count(session: AsyncSession, model: type) -> int:
-    return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
 
 
 async def _order(
@@ -39,13 +35,13 @@ async def test_a_replayed_order_returns_the_same_result_and_creates_nothing(
 ) -> None:
     first = await _order(platform, ORDER, "order-abc")
     assert first.status_code == 201
-    tickets_after_first = await _count(session, Ticket)
+    tickets_after_first = await count(session, Ticket)
     again = await _order(platform, ORDER, "order-abc")
     assert again.status_code == 201
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json() == first.json()
-    assert await _count(session, Ticket) == tickets_after_first
-    assert await _count(session, Order) == 1
+    assert await count(session, Ticket) == tickets_after_first
+    assert await count(session, Order) == 1
 
 
 async def test_the_same_key_with_another_payload_is_422(platform: Platform, session: AsyncSession) -> None:
@@ -54,7 +50,7 @@ async def test_the_same_key_with_another_payload_is_422(platform: Platform, sess
     response = await _order(platform, other, "order-xyz")
     assert response.status_code == 422
     assert response.json()["code"] == "idempotency_key_reused"
-    assert await _count(session, Order) == 1
+    assert await count(session, Order) == 1
 
 
 async def test_a_key_in_flight_is_409_until_its_lease_expires(platform: Platform, session: AsyncSession) -> None:
@@ -79,7 +75,7 @@ async def test_a_key_in_flight_is_409_until_its_lease_expires(platform: Platform
     busy = await _order(platform, ORDER, "busy-key")
     assert busy.status_code == 409
     assert busy.json()["code"] == "request_in_flight"
-    assert await _count(session, Order) == 0
+    assert await count(session, Order) == 0
     row.created_at = now - timedelta(minutes=5)  # its request died: the lease has run out
     await session.flush()
     taken_over = await _order(platform, ORDER, "busy-key")
@@ -91,7 +87,7 @@ async def test_keys_belong_to_their_caller(platform: Platform, session: AsyncSes
     other = await _order(platform, {"items": [{"item_code": "LS-001", "note": ""}]}, "shared-key", "enterprise-2")
     assert other.status_code == 201
     assert "idempotent-replayed" not in other.headers
-    assert await _count(session, Order) == 2
+    assert await count(session, Order) == 2
 
 
 async def test_a_failed_request_releases_its_key(platform: Platform, session: AsyncSession) -> None:
@@ -115,7 +111,7 @@ async def test_an_expired_key_is_a_new_request(platform: Platform, session: Asyn
     again = await _order(platform, ORDER, "old-key")
     assert again.status_code == 201
     assert "idempotent-replayed" not in again.headers
-    assert await _count(session, Order) == 2
+    assert await count(session, Order) == 2
 
 
 async def test_request_tickets_honour_the_key_too(platform: Platform, session: AsyncSession) -> None:
@@ -125,7 +121,7 @@ async def test_request_tickets_honour_the_key_too(platform: Platform, session: A
     second = await platform.client.post("/api/v1/tickets", json=body, headers=headers)
     assert first.status_code == second.status_code == 201
     assert first.json()["id"] == second.json()["id"]
-    assert await _count(session, Ticket) == 1
+    assert await count(session, Ticket) == 1
 
 
 def _dead_catalog(error: Exception) -> CatalogClient:
@@ -148,14 +144,14 @@ def catalog_down(platform: Platform) -> Iterator[None]:
 async def test_catalogue_down_is_503_and_nothing_is_written(
     platform: Platform, session: AsyncSession, catalog_down: None
 ) -> None:
-    outbox_before = await _count(session, OutboxEvent)
+    outbox_before = await count(session, OutboxEvent)
     response = await _order(platform, ORDER, "while-down")
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == "catalog_unavailable"
-    assert await _count(session, Order) == 0
-    assert await _count(session, Ticket) == 0
-    assert await _count(session, OutboxEvent) == outbox_before
+    assert await count(session, Order) == 0
+    assert await count(session, Ticket) == 0
+    assert await count(session, OutboxEvent) == outbox_before
     assert await session.get(IdempotencyKey, ("enterprise-1", "while-down")) is None
 
 
@@ -180,8 +176,8 @@ async def test_an_action_that_fails_halfway_leaves_no_trace(
 ) -> None:
     order = await _order(platform, ORDER, None)
     ticket = order.json()["tickets"][0]
-    events_before = await _count(session, TicketEvent)
-    outbox_before = await _count(session, OutboxEvent)
+    events_before = await count(session, TicketEvent)
+    outbox_before = await count(session, OutboxEvent)
 
     async def broken_outbox(*args: object, **kwargs: object) -> None:
         raise RuntimeError("outbox write failed")
@@ -200,8 +196,8 @@ async def test_an_action_that_fails_halfway_leaves_no_trace(
     stored = await session.get(Ticket, ticket["id"])
     assert stored is not None
     assert (stored.status, stored.version, stored.accepted_at) == ("submitted", 1, None)
-    assert await _count(session, TicketEvent) == events_before
-    assert await _count(session, OutboxEvent) == outbox_before
+    assert await count(session, TicketEvent) == events_before
+    assert await count(session, OutboxEvent) == outbox_before
     retry = await platform.client.post(f"/api/v1/tickets/{ticket['id']}/accept", json={"note": "受理"}, headers=staff)
     assert retry.status_code == 200
     assert retry.json()["version"] == 2

@@ -7,16 +7,16 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.workdays import WorkCalendar
 from tests.conftest import Platform
+from tests.ticket_service.helpers import act_ok, count, dispatch_request, order_one, utc, verify_chain
 from ticket_service import service, sla
 from ticket_service.calendar_service import CalendarCache
 from ticket_service.catalog_client import CatalogClient
 from ticket_service.models import OutboxEvent, Ticket, TicketEvent
-from ticket_service.seed import demo_enterprise_ids
 from ticket_service.sla_rules import SlaPolicy
 
 POLICY = SlaPolicy()
@@ -29,34 +29,19 @@ async def catalog(platform: Platform) -> AsyncIterator[CatalogClient]:
         yield CatalogClient(http)
 
 
-async def _sweep(platform: Platform, catalog: CatalogClient, at: datetime, *, dry_run: bool = False) -> sla.SweepReport:
+async def _sweep(
+    platform: Platform, catalog: CatalogClient, at: datetime, *, dry_run: bool = False, chunk_size: int = 200
+) -> sla.SweepReport:
     assert platform.holder.sessionmaker is not None
     return await sla.run_sweep(
-        platform.holder.sessionmaker, cache=CalendarCache(), catalog=catalog, now=at, policy=POLICY, dry_run=dry_run
+        platform.holder.sessionmaker,
+        cache=CalendarCache(),
+        catalog=catalog,
+        now=at,
+        policy=POLICY,
+        dry_run=dry_run,
+        chunk_size=chunk_size,
     )
-
-
-async def _order(platform: Platform, item: str = "LS-001") -> dict[str, object]:
-    response = await platform.client.post(
-        "/api/v1/orders", json={"items": [{"item_code": item, "note": ""}]}, headers=await platform.auth("enterprise-1")
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["tickets"][0]  # type: ignore[no-any-return]
-
-
-async def _request(platform: Platform, category: str | None, department: str | None = "jxw") -> dict[str, object]:
-    body: dict[str, object] = {
-        "title": "扩产用地咨询",
-        "description": "需要了解用地指标",
-        "enterprise_id": demo_enterprise_ids()["enterprise-1"],
-    }
-    if category:
-        body["category_code"] = category
-    if department:
-        body["department_code"] = department
-    response = await platform.client.post("/api/v1/tickets", json=body, headers=await platform.auth("dispatcher"))
-    assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
 
 
 async def _actions(session: AsyncSession, ticket_id: str) -> list[str]:
@@ -66,24 +51,11 @@ async def _actions(session: AsyncSession, ticket_id: str) -> list[str]:
     return list(rows.scalars())
 
 
-async def _events_of_type(session: AsyncSession, ticket_id: str, event_type: str) -> int:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(OutboxEvent)
-        .where(OutboxEvent.aggregate_id == ticket_id, OutboxEvent.event_type == event_type)
-    )
-    return int(count or 0)
-
-
-def _at(text: str) -> datetime:
-    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-
-
 async def test_one_late_sweep_takes_every_overdue_step_once(
     platform: Platform, session: AsyncSession, catalog: CatalogClient
 ) -> None:
-    ticket = await _order(platform)
-    late = _at(str(ticket["final_due"])) + timedelta(minutes=1)
+    ticket = await order_one(platform)
+    late = utc(str(ticket["final_due"])) + timedelta(minutes=1)
     preview = await _sweep(platform, catalog, late, dry_run=True)
     assert [s["step"] for s in preview.steps if s["ticket_id"] == ticket["id"]] == [
         "due_soon",
@@ -111,57 +83,64 @@ async def test_one_late_sweep_takes_every_overdue_step_once(
     assert set(stored.co_department_codes) == {"fgw", "czj"}
     assert stored.sla_next_at is None
     for event_type in ("ticket.overdue", "ticket.joint_review_started", "ticket.escalated"):
-        assert await _events_of_type(session, str(ticket["id"]), event_type) == 1
+        assert (
+            await count(
+                session,
+                OutboxEvent,
+                OutboxEvent.aggregate_id == str(ticket["id"]),
+                OutboxEvent.event_type == event_type,
+            )
+            == 1
+        )
     again = await _sweep(platform, catalog, late + timedelta(days=3))
     assert [s for s in again.steps if s["ticket_id"] == ticket["id"]] == []
     assert await _actions(session, str(ticket["id"])) == ["create", "overdue_accept", "joint_review", "escalate"]
-    verify = await platform.client.get(
-        f"/api/v1/tickets/{ticket['id']}/events/verify", headers=await platform.auth("supervisor")
-    )
-    assert verify.json()["ok"] is True
+    assert (await verify_chain(platform, ticket["id"]))["ok"] is True
 
 
 async def test_a_sweep_in_small_chunks_takes_every_due_ticket_once_with_intact_chains(
     platform: Platform, session: AsyncSession, catalog: CatalogClient
 ) -> None:
-    tickets = [await _order(platform) for _ in range(5)]
-    late = max(_at(str(ticket["final_due"])) for ticket in tickets) + timedelta(minutes=1)
-    assert platform.holder.sessionmaker is not None
-    report = await sla.run_sweep(
-        platform.holder.sessionmaker, cache=CalendarCache(), catalog=catalog, now=late, policy=POLICY, chunk_size=2
-    )
+    tickets = [await order_one(platform) for _ in range(5)]
+    late = max(utc(str(ticket["final_due"])) for ticket in tickets) + timedelta(minutes=1)
+    report = await _sweep(platform, catalog, late, chunk_size=2)
     mine = {str(ticket["id"]) for ticket in tickets}
     assert {entry["ticket_id"] for entry in report.steps} >= mine
     supervisor = await platform.auth("supervisor")
     for ticket in tickets:
         assert await _actions(session, str(ticket["id"])) == ["create", "overdue_accept", "joint_review", "escalate"]
-        verify = await platform.client.get(f"/api/v1/tickets/{ticket['id']}/events/verify", headers=supervisor)
-        assert verify.json() == {"ok": True, "first_broken_seq": None, "events": 4}
+        assert await verify_chain(platform, ticket["id"]) == {"ok": True, "first_broken_seq": None, "events": 4}
         # One version per audited change: created at 1, then three steps.
         read = await platform.client.get(f"/api/v1/tickets/{ticket['id']}", headers=supervisor)
         assert read.json()["version"] == 4
-    again = await sla.run_sweep(
-        platform.holder.sessionmaker, cache=CalendarCache(), catalog=catalog, now=late, policy=POLICY, chunk_size=2
-    )
+    again = await _sweep(platform, catalog, late, chunk_size=2)
     assert not {entry["ticket_id"] for entry in again.steps} & mine
 
 
 async def test_a_due_soon_warning_fires_once_before_the_deadline(
     platform: Platform, session: AsyncSession, catalog: CatalogClient
 ) -> None:
-    ticket = await _order(platform)
-    soon = _at(str(ticket["accept_due"])) - timedelta(hours=1)
+    ticket = await order_one(platform)
+    soon = utc(str(ticket["accept_due"])) - timedelta(hours=1)
     await _sweep(platform, catalog, soon)
     await _sweep(platform, catalog, soon + timedelta(minutes=10))
     assert await _actions(session, str(ticket["id"])) == ["create", "due_soon"]
-    assert await _events_of_type(session, str(ticket["id"]), "ticket.due_soon") == 1
-    too_early = await _order(platform)
-    await _sweep(platform, catalog, _at(str(too_early["accept_due"])) - timedelta(hours=13))
+    assert (
+        await count(
+            session,
+            OutboxEvent,
+            OutboxEvent.aggregate_id == str(ticket["id"]),
+            OutboxEvent.event_type == "ticket.due_soon",
+        )
+        == 1
+    )
+    too_early = await order_one(platform)
+    await _sweep(platform, catalog, utc(str(too_early["accept_due"])) - timedelta(hours=13))
     assert await _actions(session, str(too_early["id"])) == ["create"]
 
 
 async def test_the_national_day_case(platform: Platform, session: AsyncSession, catalog: CatalogClient) -> None:
-    ticket_data = await _order(platform)
+    ticket_data = await order_one(platform)
     stored = await session.get(Ticket, ticket_data["id"])
     assert stored is not None
     stored.received_at = stored.clock_started_at = datetime.fromisoformat("2026-09-30T10:00:00+08:00")
@@ -182,8 +161,8 @@ async def test_the_national_day_case(platform: Platform, session: AsyncSession, 
 async def test_a_free_request_takes_its_categorys_co_departments(
     platform: Platform, session: AsyncSession, catalog: CatalogClient
 ) -> None:
-    ticket = await _request(platform, "green-energy")
-    await _sweep(platform, catalog, _at(str(ticket["resolve_due"])) + timedelta(minutes=1))
+    ticket = await dispatch_request(platform, category_code="green-energy")
+    await _sweep(platform, catalog, utc(str(ticket["resolve_due"])) + timedelta(minutes=1))
     session.expire_all()
     stored = await session.get(Ticket, ticket["id"])
     assert stored is not None
@@ -195,7 +174,7 @@ async def test_a_free_request_takes_its_categorys_co_departments(
 async def test_a_sweep_asks_the_catalogue_once_per_category(
     platform: Platform, session: AsyncSession, catalog: CatalogClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tickets = [await _request(platform, "green-energy") for _ in range(3)]
+    tickets = [await dispatch_request(platform, category_code="green-energy") for _ in range(3)]
     asked: list[str] = []
     real = catalog.category_co_departments
 
@@ -204,7 +183,7 @@ async def test_a_sweep_asks_the_catalogue_once_per_category(
         return await real(code)
 
     monkeypatch.setattr(catalog, "category_co_departments", counting)
-    await _sweep(platform, catalog, max(_at(str(t["resolve_due"])) for t in tickets) + timedelta(minutes=1))
+    await _sweep(platform, catalog, max(utc(str(t["resolve_due"])) for t in tickets) + timedelta(minutes=1))
     assert asked == ["green-energy"]
     session.expire_all()
     for ticket in tickets:
@@ -216,8 +195,8 @@ async def test_a_sweep_asks_the_catalogue_once_per_category(
 async def test_without_co_departments_the_dispatcher_is_asked(
     platform: Platform, session: AsyncSession, catalog: CatalogClient
 ) -> None:
-    ticket = await _request(platform, None, None)
-    report = await _sweep(platform, catalog, _at(str(ticket["resolve_due"])) + timedelta(minutes=1))
+    ticket = await dispatch_request(platform, department_code=None)
+    report = await _sweep(platform, catalog, utc(str(ticket["resolve_due"])) + timedelta(minutes=1))
     outcome = {s["step"]: s["outcome"] for s in report.steps if s["ticket_id"] == ticket["id"]}
     assert outcome["joint_review"] == "needs_dispatcher"
     session.expire_all()
@@ -230,13 +209,10 @@ async def test_without_co_departments_the_dispatcher_is_asked(
 async def test_a_resolved_ticket_closes_itself_after_the_feedback_window(
     platform: Platform, session: AsyncSession, catalog: CatalogClient
 ) -> None:
-    ticket = await _order(platform)
-    staff = await platform.auth("staff-jxw")
-    await platform.client.post(f"/api/v1/tickets/{ticket['id']}/accept", json={"note": "受理"}, headers=staff)
-    resolved = await platform.client.post(
-        f"/api/v1/tickets/{ticket['id']}/resolve", json={"result": "办结"}, headers=staff
-    )
-    resolved_at = _at(resolved.json()["resolved_at"])
+    ticket = await order_one(platform)
+    await act_ok(platform, "staff-jxw", ticket["id"], "accept", {"note": "受理"})
+    resolved = await act_ok(platform, "staff-jxw", ticket["id"], "resolve", {"result": "办结"})
+    resolved_at = utc(resolved["resolved_at"])
     await _sweep(platform, catalog, resolved_at + timedelta(days=6, hours=23))
     assert "auto_close" not in await _actions(session, str(ticket["id"]))
     await _sweep(platform, catalog, resolved_at + timedelta(days=7, minutes=1))
@@ -249,22 +225,18 @@ async def test_a_resolved_ticket_closes_itself_after_the_feedback_window(
 async def test_a_paused_ticket_is_not_overdue(
     platform: Platform, session: AsyncSession, catalog: CatalogClient
 ) -> None:
-    ticket = await _order(platform)
-    staff = await platform.auth("staff-jxw")
-    await platform.client.post(f"/api/v1/tickets/{ticket['id']}/accept", json={"note": "受理"}, headers=staff)
-    paused = await platform.client.post(
-        f"/api/v1/tickets/{ticket['id']}/request-info", json={"note": "请补充材料"}, headers=staff
-    )
-    assert paused.status_code == 200
-    await _sweep(platform, catalog, _at(str(ticket["final_due"])) + timedelta(days=2))
+    ticket = await order_one(platform)
+    await act_ok(platform, "staff-jxw", ticket["id"], "accept", {"note": "受理"})
+    await act_ok(platform, "staff-jxw", ticket["id"], "request-info", {"note": "请补充材料"})
+    await _sweep(platform, catalog, utc(str(ticket["final_due"])) + timedelta(days=2))
     assert await _actions(session, str(ticket["id"])) == ["create", "accept", "request-info"]
 
 
 async def test_a_step_that_fails_rolls_back_its_ticket_only_and_is_taken_once_later(
     platform: Platform, session: AsyncSession, catalog: CatalogClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first, second = await _order(platform), await _order(platform, "KJ-001")
-    late = max(_at(str(first["final_due"])), _at(str(second["final_due"]))) + timedelta(minutes=1)
+    first, second = await order_one(platform), await order_one(platform, "KJ-001")
+    late = max(utc(str(first["final_due"])), utc(str(second["final_due"]))) + timedelta(minutes=1)
     real_take_step = sla.take_step
     failed: list[str] = []
 
@@ -289,7 +261,7 @@ async def test_a_step_that_fails_rolls_back_its_ticket_only_and_is_taken_once_la
 
 
 async def test_a_changed_calendar_recomputes_open_deadlines_once(platform: Platform, session: AsyncSession) -> None:
-    ticket_data = await _order(platform)
+    ticket_data = await order_one(platform)
     stored = await session.get(Ticket, ticket_data["id"])
     assert stored is not None
     stored.received_at = stored.clock_started_at = datetime.fromisoformat("2026-12-30T10:00:00+08:00")
@@ -320,8 +292,8 @@ async def test_a_changed_calendar_recomputes_open_deadlines_once(platform: Platf
 
 
 async def test_sweep_endpoint_dry_run_and_queueing(platform: Platform, session: AsyncSession) -> None:
-    ticket = await _order(platform)
-    late = _at(str(ticket["final_due"])) + timedelta(minutes=1)
+    ticket = await order_one(platform)
+    late = utc(str(ticket["final_due"])) + timedelta(minutes=1)
     supervisor = await platform.auth("supervisor")
     dry = await platform.client.post(
         "/api/v1/sla/sweep", json={"as_of": late.isoformat(), "dry_run": True}, headers=supervisor

@@ -39,6 +39,7 @@ from tests.ticket_service.helpers import (
     rate,
     reload,
     utc,
+    verify_chain,
     walk,
 )
 from ticket_service import lifecycle
@@ -158,12 +159,9 @@ async def test_order_two_items_handle_and_rate_them(platform: Platform, session:
     assert [e["action"] for e in green_trail] == ["create", "accept", "start", "resolve", "feedback"]
     assert green_trail[-1]["actor"] == "enterprise-1"
     for ticket in (green, tech):
-        verify = await platform.client.get(
-            f"{API}/tickets/{ticket['id']}/events/verify", headers=await platform.auth("supervisor")
-        )
-        assert verify.status_code == 200, verify.text
-        assert verify.json()["ok"] is True
-        assert verify.json()["first_broken_seq"] is None
+        verification = await verify_chain(platform, ticket["id"])
+        assert verification["ok"] is True
+        assert verification["first_broken_seq"] is None
 
 
 async def test_the_snapshot_does_not_follow_later_catalogue_edits(platform: Platform) -> None:
