@@ -31,6 +31,19 @@ class CatalogItem:
             "sla_profile": self.sla_profile,
         }
 
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> CatalogItem:
+        return cls(
+            code=body["code"],
+            title=body["title"],
+            category_code=body["category_code"],
+            lead_department_code=body["lead_department_code"],
+            co_department_codes=list(body["co_department_codes"]),
+            eligible_sizes=list(body["eligible_sizes"]),
+            sla_profile=body["sla_profile"],
+            status=body["status"],
+        )
+
 
 class CatalogClient:
     """Reads the published catalogue as an anonymous caller would; short timeouts; 503 when down."""
@@ -56,22 +69,12 @@ class CatalogClient:
 
     async def get_item(self, code: str) -> CatalogItem | None:
         body = await self._get(f"/api/v1/items/{code}")
-        if body is None:
-            return None
-        return CatalogItem(
-            code=body["code"],
-            title=body["title"],
-            category_code=body["category_code"],
-            lead_department_code=body["lead_department_code"],
-            co_department_codes=list(body["co_department_codes"]),
-            eligible_sizes=list(body["eligible_sizes"]),
-            sla_profile=body["sla_profile"],
-            status=body["status"],
-        )
+        return CatalogItem.from_json(body) if body is not None else None
 
-    async def current_menu_item_codes(self) -> set[str]:
+    async def current_menu_items(self) -> dict[str, CatalogItem]:
+        """The published items of the current menu, by code (none when no menu is published)."""
         body = await self._get("/api/v1/menus/current")
-        return set(body["item_codes"]) if body else set()
+        return {item["code"]: CatalogItem.from_json(item) for item in body["items"]} if body else {}
 
     async def category_exists(self, code: str) -> bool:
         return await self._get(f"/api/v1/categories/{code}") is not None

@@ -563,13 +563,15 @@ async def place_order(
     codes = [code for code, _ in lines]
     if len(set(codes)) != len(codes):
         raise InvalidField("items", "Each item may appear once in an order.", code="duplicate_item")
-    on_menu = await catalog.current_menu_item_codes()
+    menu = await catalog.current_menu_items()
     items = []
     for code in codes:
-        item = await catalog.get_item(code)
-        if item is None or item.status != "published":
-            raise ItemUnavailable(code, "it is not a published item")
-        if code not in on_menu:
+        item = menu.get(code)
+        if item is None:
+            # Only to say why: no such published item at all, or one the current menu leaves out.
+            listed = await catalog.get_item(code)
+            if listed is None or listed.status != "published":
+                raise ItemUnavailable(code, "it is not a published item")
             raise ItemUnavailable(code, "it is not on the current menu")
         if enterprise.size not in item.eligible_sizes:
             raise ItemNotEligible(code, enterprise.size, item.eligible_sizes)

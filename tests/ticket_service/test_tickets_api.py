@@ -403,6 +403,7 @@ async def test_unknown_item_is_422_naming_it(platform: Platform, session: AsyncS
     response = await order(platform, "enterprise-1", "LS-001", "ZZ-999")
     body = assert_problem(response, 422, "item_unavailable")
     assert body["item_code"] == "ZZ-999"
+    assert body["errors"][0]["msg"] == "it is not a published item"
     assert "ZZ-999" in body["detail"]
     assert_locs(body, "items.ZZ-999")
     assert await count(session, Ticket) == 0
@@ -436,6 +437,7 @@ async def test_withdrawn_item_cannot_be_ordered(platform: Platform, session: Asy
     response = await order(platform, "enterprise-1", "LS-001", "LS-002")
     body = assert_problem(response, 422, "item_unavailable")
     assert body["item_code"] == "LS-002"
+    assert body["errors"][0]["msg"] == "it is not a published item"
     assert await count(session, Ticket) == 0
 
 
@@ -451,6 +453,7 @@ async def test_published_item_not_on_the_current_menu_cannot_be_ordered(
     response = await order(platform, "enterprise-1", item["code"])
     body = assert_problem(response, 422, "item_unavailable")
     assert body["item_code"] == item["code"]
+    assert body["errors"][0]["msg"] == "it is not on the current menu"
     assert await count(session, Order) == 0
 
 
