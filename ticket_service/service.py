@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, and_, bindparam, false, func, insert, or_, select, true
+from sqlalchemy import ColumnElement, Row, and_, bindparam, false, func, insert, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.auth import Principal, Role
@@ -183,7 +183,11 @@ def require_ticket_reader(principal: Principal) -> None:
         raise Forbidden(f"Role {principal.role.value!r} may not read tickets.", code="role_not_allowed")
 
 
-def _facts(ticket: Ticket) -> lifecycle.TicketFacts:
+# A ticket as stored: the ORM entity (writes), or a row read on the read connection (reads).
+TicketView = Ticket | Row[Any]
+
+
+def _facts(ticket: TicketView) -> lifecycle.TicketFacts:
     paused_from = lifecycle.Status(ticket.paused_from) if ticket.paused_from else None
     return lifecycle.TicketFacts(
         status=lifecycle.Status(ticket.status),
@@ -194,7 +198,7 @@ def _facts(ticket: Ticket) -> lifecycle.TicketFacts:
     )
 
 
-def ticket_read(ticket: Ticket, principal: Principal | None) -> dict[str, Any]:
+def ticket_read(ticket: TicketView, principal: Principal | None) -> dict[str, Any]:
     """The ticket as the API shows it; `allowed_actions` are the caller's (none for an event)."""
     data = {c.key: getattr(ticket, c.key) for c in Ticket.__mapper__.column_attrs}
     data["item"] = ticket.item_snapshot
@@ -206,12 +210,22 @@ def ticket_read(ticket: Ticket, principal: Principal | None) -> dict[str, Any]:
     return data
 
 
-def ticket_json(ticket: Ticket, principal: Principal | None) -> dict[str, Any]:
+def ticket_json(ticket: TicketView, principal: Principal | None) -> dict[str, Any]:
     """`ticket_read` validated against `TicketRead` and in JSON form: responses and event payloads."""
     data: dict[str, Any] = _TICKET_ADAPTER.dump_python(
         _TICKET_ADAPTER.validate_python(ticket_read(ticket, principal)), mode="json"
     )
     return data
+
+
+async def read_ticket(db: Reader, *, ticket_id: str, principal: Principal) -> Row[Any]:
+    """The ticket if the caller may see it, for reading (no ORM entity, no transaction)."""
+    require_ticket_reader(principal)
+    table = Ticket.__table__
+    row = (await db.execute(select(table).where(table.c.id == ticket_id, _visibility(principal)))).first()
+    if row is None:
+        raise TicketNotFound(ticket_id)
+    return row
 
 
 async def get_ticket(
@@ -242,7 +256,7 @@ class TicketFilters:
 
 
 async def list_tickets(
-    session: AsyncSession, *, principal: Principal, filters: TicketFilters, page: PageParams
+    db: Reader, *, principal: Principal, filters: TicketFilters, page: PageParams
 ) -> tuple[list[dict[str, Any]], str | None]:
     require_ticket_reader(principal)
     conditions: list[ColumnElement[bool]] = [_visibility(principal)]
@@ -285,12 +299,12 @@ async def list_tickets(
             or_(Ticket.received_at < after, and_(Ticket.received_at == after, Ticket.id < str(ticket_id)))
         )
     statement = (
-        select(Ticket)
+        select(Ticket.__table__)
         .where(and_(*conditions))
         .order_by(Ticket.received_at.desc(), Ticket.id.desc())
         .limit(page.limit + 1)
     )
-    tickets = list((await session.execute(statement)).scalars().all())
+    tickets = list((await db.execute(statement)).all())
     next_cursor = None
     if len(tickets) > page.limit:
         tickets = tickets[: page.limit]

@@ -18,7 +18,6 @@ from services.pagination import Page, PageDep
 from ticket_service import calendar_service, idempotency, lifecycle, service
 from ticket_service.catalog_client import CatalogClient
 from ticket_service.errors import InvalidInstant
-from ticket_service.models import Ticket
 from ticket_service.schemas import (
     AcceptBody,
     ChainVerification,
@@ -65,7 +64,7 @@ def get_catalog(request: Request) -> CatalogClient:
 CatalogDep = Annotated[CatalogClient, Depends(get_catalog)]
 
 
-def _ticket_response(ticket: Ticket, principal: Principal) -> JSONResponse:
+def _ticket_response(ticket: service.TicketView, principal: Principal) -> JSONResponse:
     body = service.ticket_json(ticket, principal)
     return JSONResponse(body, headers={"ETag": f'"{body["version"]}"'})
 
@@ -177,7 +176,7 @@ async def create_ticket(
     "/tickets", response_model=Page[TicketRead], tags=["tickets"], responses=problem_responses(400, 401, 403, 422)
 )
 async def list_tickets(
-    session: SessionDep,
+    db: ReadConnectionDep,
     principal: CurrentPrincipal,
     page: PageDep,
     status: TicketStatus | None = None,
@@ -208,7 +207,7 @@ async def list_tickets(
         received_to=received_to,
         q=q,
     )
-    items, next_cursor = await service.list_tickets(session, principal=principal, filters=filters, page=page)
+    items, next_cursor = await service.list_tickets(db, principal=principal, filters=filters, page=page)
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -218,9 +217,9 @@ async def list_tickets(
     tags=["tickets"],
     responses=problem_responses(400, 401, 403, 404, 422),
 )
-async def get_ticket(session: SessionDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Response:
+async def get_ticket(db: ReadConnectionDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Response:
     """One ticket if the caller may see it; ETag = version (enterprise, staff, dispatcher, supervisor, admin)."""
-    ticket = await service.get_ticket(session, ticket_id=ticket_id, principal=principal)
+    ticket = await service.read_ticket(db, ticket_id=ticket_id, principal=principal)
     return _ticket_response(ticket, principal)
 
 
@@ -230,11 +229,9 @@ async def get_ticket(session: SessionDep, principal: CurrentPrincipal, ticket_id
     tags=["tickets"],
     responses=problem_responses(400, 401, 403, 404, 422),
 )
-async def ticket_events(
-    session: SessionDep, db: ReadConnectionDep, principal: CurrentPrincipal, ticket_id: TicketIdPath
-) -> Any:
+async def ticket_events(db: ReadConnectionDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Any:
     """The ticket's audit trail, oldest first (whoever may see the ticket)."""
-    await service.get_ticket(session, ticket_id=ticket_id, principal=principal)
+    await service.read_ticket(db, ticket_id=ticket_id, principal=principal)
     return await service.list_events(db, ticket_id=ticket_id)
 
 
@@ -280,11 +277,9 @@ async def give_feedback(
     tags=["tickets"],
     responses=problem_responses(400, 401, 403, 404, 422),
 )
-async def list_feedback(
-    session: SessionDep, db: ReadConnectionDep, principal: CurrentPrincipal, ticket_id: TicketIdPath
-) -> Any:
+async def list_feedback(db: ReadConnectionDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Any:
     """Every rating the ticket received (whoever may see the ticket)."""
-    await service.get_ticket(session, ticket_id=ticket_id, principal=principal)
+    await service.read_ticket(db, ticket_id=ticket_id, principal=principal)
     return await service.list_feedback(db, ticket_id=ticket_id)
 
 
