@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.responses import etag_matches
+
 CACHEABLE_STATUS = 200
 MAX_ENTRIES = 2048
 MAX_BODY = 256 * 1024
@@ -71,7 +73,12 @@ class ReadCacheMiddleware:
 
     async def _replay(self, scope: Scope, send: Send, entry: _Entry) -> None:
         if_none_match = _header(scope, b"if-none-match")
-        if entry.etag is not None and if_none_match is not None and entry.etag in if_none_match:
+        etag = entry.etag
+        if (
+            etag is not None
+            and if_none_match is not None
+            and etag_matches(if_none_match.decode("latin-1"), etag.decode("latin-1"))
+        ):
             headers = [(k, v) for k, v in entry.headers if k in (b"etag", b"cache-control")]
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
@@ -82,16 +89,19 @@ class ReadCacheMiddleware:
     async def _fill(self, scope: Scope, receive: Receive, send: Send, key: bytes) -> None:
         start: Message | None = None
         chunks: list[bytes] = []
+        size = 0
         cacheable = _header(scope, b"if-none-match") is None and scope["method"] == "GET"
 
         async def capture(message: Message) -> None:
-            nonlocal start, cacheable
+            nonlocal start, cacheable, size
             if message["type"] == "http.response.start":
                 start = message
                 cacheable = cacheable and message["status"] == CACHEABLE_STATUS
             elif message["type"] == "http.response.body" and cacheable:
-                chunks.append(message.get("body", b""))
-                if sum(len(chunk) for chunk in chunks) > MAX_BODY:
+                chunk = message.get("body", b"")
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_BODY:
                     cacheable = False
             await send(message)
 

@@ -13,7 +13,8 @@ def etag_for(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
 
-def _matches(if_none_match: str | None, etag: str) -> bool:
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether `If-None-Match` names `etag` (weak or strong) or is `*`."""
     if not if_none_match:
         return False
     candidates = {part.strip().removeprefix("W/") for part in if_none_match.split(",")}
@@ -25,6 +26,6 @@ def cached_json(request: Request, adapter: TypeAdapter[Any], value: Any, *, max_
     body = adapter.dump_json(adapter.validate_python(value))
     etag = etag_for(body)
     headers = {"ETag": etag, "Cache-Control": f"private, max-age={max_age}, must-revalidate"}
-    if _matches(request.headers.get("if-none-match"), etag):
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(content=body, media_type="application/json", headers=headers)

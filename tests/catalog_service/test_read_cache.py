@@ -41,6 +41,19 @@ async def test_a_cached_read_still_answers_if_none_match(platform: Platform) -> 
     assert again.headers["etag"] == first.headers["etag"]
 
 
+async def test_a_cached_read_answers_if_none_match_as_the_service_does(platform: Platform) -> None:
+    """A list of tags, a weak tag and `*` each get what the service itself answers."""
+    etag = (await platform.client.get(ITEM)).headers["etag"]
+    cache = platform.services["catalog"].state.read_cache
+    for header in (f'"other", {etag}', f"W/{etag}", "*", '"other"'):
+        assert (await platform.client.get(ITEM)).status_code == 200  # fills the cache
+        assert cache.entries
+        cached = await platform.client.get(ITEM, headers={"If-None-Match": header})
+        cache.clear()
+        uncached = await platform.client.get(ITEM, headers={"If-None-Match": header})
+        assert cached.status_code == uncached.status_code == (200 if header == '"other"' else 304), header
+
+
 async def test_entries_expire(platform: Platform, session: AsyncSession) -> None:
     await platform.client.get(ITEM)
     await _retitle_behind_the_apis_back(session, "过期后可见")
