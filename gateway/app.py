@@ -14,11 +14,10 @@ from starlette.types import ASGIApp
 from gateway.proxy import AiohttpUpstream, ProxyMiddleware
 from gateway.routes import router
 from gateway.settings import GatewaySettings
-from services.auth import TokenVerifier
-from services.db import create_engine, create_sessionmaker
+from services.app import open_base_state
 from services.errors import install_problem_handlers
 from services.http import create_http_client
-from services.observability import RequestContextMiddleware, configure_logging
+from services.observability import RequestContextMiddleware
 from services.openapi import rewrite_problem_responses
 from services.redis import create_redis
 
@@ -70,10 +69,8 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        configure_logging(level=settings.log_level, json=settings.log_json, service=settings.service_name)
         async with AsyncExitStack() as stack:
-            engine = create_engine(settings.effective_database_url)
-            stack.push_async_callback(engine.dispose)
+            state = open_base_state(settings, stack)
             redis = create_redis(settings.effective_redis_url)
             stack.push_async_callback(redis.aclose)
             apps: dict[str, ASGIApp] = dict(upstreams or {})
@@ -103,10 +100,7 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
                 tags=TAGS,
             )
             yield {
-                "settings": settings,
-                "token_verifier": TokenVerifier(settings),
-                "engine": engine,
-                "sessionmaker": create_sessionmaker(engine),
+                **state,
                 "redis": redis,
                 "upstreams": apps,
                 "upstream_clients": clients,

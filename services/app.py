@@ -53,6 +53,20 @@ def health_response(service_name: str, checks: dict[str, str]) -> JSONResponse:
     )
 
 
+def open_base_state(settings: ServiceSettings, stack: AsyncExitStack) -> State:
+    """What every app's lifespan starts with (the gateway's too): its logging, its database
+    engine and sessions, and its token checks; the engine closes with `stack`."""
+    configure_logging(level=settings.log_level, json=settings.log_json, service=settings.service_name)
+    engine = create_engine(settings.effective_database_url)
+    stack.push_async_callback(engine.dispose)
+    return {
+        "settings": settings,
+        "token_verifier": TokenVerifier(settings),
+        "engine": engine,
+        "sessionmaker": create_sessionmaker(engine),
+    }
+
+
 def create_service_app(
     *,
     title: str,
@@ -67,19 +81,11 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[State]:
-        configure_logging(level=settings.log_level, json=settings.log_json, service=settings.service_name)
-        engine = create_engine(settings.effective_database_url)
         async with AsyncExitStack() as stack:
-            stack.push_async_callback(engine.dispose)
+            state = open_base_state(settings, stack)
             http = create_http_client(timeout=settings.upstream_timeout_seconds)
             stack.push_async_callback(http.aclose)
-            state: State = {
-                "settings": settings,
-                "token_verifier": TokenVerifier(settings),
-                "engine": engine,
-                "sessionmaker": create_sessionmaker(engine),
-                "http": http,
-            }
+            state["http"] = http
             if extra_lifespan is not None:
                 await extra_lifespan(state, stack)
             yield state
