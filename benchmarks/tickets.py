@@ -2,10 +2,11 @@
 select, on PostgreSQL; printed as figures and ratios (never asserted).
 
 Creating a ticket is more than an insert: the caller's token is checked twice (gateway and
-service), the calendar gives the deadlines, and one transaction writes the ticket, its number,
-its first audit event and its outbox row. Each server's CPU milliseconds per request are
-printed too: on a small machine every configuration saturates one Python process, so the
-ratio is the ratio of those CPU costs.
+service), the calendar gives the deadlines, and the ticket, its first audit event and its
+outbox row are written together (on PostgreSQL one statement, under the condition that the
+calendar overlay has not moved; numbers are reserved in batches). Each server's CPU
+milliseconds per request are printed too: on a small machine every configuration saturates
+one Python process, so the ratio is the ratio of those CPU costs.
 
     python benchmarks/tickets.py [--seconds 10] [--connections 32]
 

@@ -35,7 +35,7 @@ from catalog_service.schemas import (
     PolicyUpdate,
 )
 from services.auth import AdminPrincipal, OptionalPrincipal, Principal, Role
-from services.db import ReadConnectionDep, SessionDep
+from services.db import AutocommitDep, SessionDep
 from services.errors import problem_responses
 from services.pagination import Page, PageDep
 from services.responses import cached_json
@@ -85,7 +85,7 @@ departments = APIRouter(tags=["departments"])
 @departments.get("/departments", response_model=Page[DepartmentRead], responses=LIST)
 async def list_departments(
     request: Request,
-    db: ReadConnectionDep,
+    db: AutocommitDep,
     principal: OptionalPrincipal,
     page: PageDep,
     q: SearchQuery = None,
@@ -98,7 +98,7 @@ async def list_departments(
 
 @departments.get("/departments/{code}", response_model=DepartmentRead, responses=READ)
 async def get_department(
-    request: Request, db: ReadConnectionDep, principal: OptionalPrincipal, code: DepartmentCodePath
+    request: Request, db: AutocommitDep, principal: OptionalPrincipal, code: DepartmentCodePath
 ) -> Response:
     """Get one department (anyone)."""
     row = await service.get_department(db, code=code, include_hidden=_is_admin(principal))
@@ -133,7 +133,7 @@ categories = APIRouter(tags=["categories"])
 @categories.get("/categories", response_model=Page[CategoryRead], responses=LIST)
 async def list_categories(
     request: Request,
-    db: ReadConnectionDep,
+    db: AutocommitDep,
     principal: OptionalPrincipal,
     page: PageDep,
     q: SearchQuery = None,
@@ -146,7 +146,7 @@ async def list_categories(
 
 @categories.get("/categories/{code}", response_model=CategoryRead, responses=READ)
 async def get_category(
-    request: Request, db: ReadConnectionDep, principal: OptionalPrincipal, code: CategoryCodePath
+    request: Request, db: AutocommitDep, principal: OptionalPrincipal, code: CategoryCodePath
 ) -> Response:
     """Get one category with its default co-handling departments (anyone)."""
     row = await service.get_category(db, code=code, include_hidden=_is_admin(principal))
@@ -179,7 +179,7 @@ policies = APIRouter(tags=["policies"])
 @policies.get("/policies", response_model=Page[PolicyRead], responses=LIST)
 async def list_policies(
     request: Request,
-    db: ReadConnectionDep,
+    db: AutocommitDep,
     principal: OptionalPrincipal,
     page: PageDep,
     q: SearchQuery = None,
@@ -195,7 +195,7 @@ async def list_policies(
 
 @policies.get("/policies/{code}", response_model=PolicyRead, responses=READ)
 async def get_policy(
-    request: Request, db: ReadConnectionDep, principal: OptionalPrincipal, code: PolicyCodePath
+    request: Request, db: AutocommitDep, principal: OptionalPrincipal, code: PolicyCodePath
 ) -> Response:
     """Get one policy (anyone, if published)."""
     row = await service.get_policy(db, code=code, include_hidden=_is_admin(principal))
@@ -234,7 +234,7 @@ items = APIRouter(tags=["items"])
 @items.get("/items", response_model=Page[ItemRead], responses=LIST)
 async def list_items(
     request: Request,
-    db: ReadConnectionDep,
+    db: AutocommitDep,
     principal: OptionalPrincipal,
     page: PageDep,
     q: SearchQuery = None,
@@ -260,9 +260,7 @@ async def list_items(
 
 
 @items.get("/items/{code}", response_model=ItemRead, responses={**READ, 304: {"description": "Not modified"}})
-async def get_item(
-    request: Request, db: ReadConnectionDep, principal: OptionalPrincipal, code: ItemCodePath
-) -> Response:
+async def get_item(request: Request, db: AutocommitDep, principal: OptionalPrincipal, code: ItemCodePath) -> Response:
     """Get one service item (anyone, if published); honours If-None-Match."""
     row = await service.get_item(db, code=code, include_hidden=_is_admin(principal))
     return _read(request, ItemRead, row)
@@ -304,7 +302,7 @@ menus = APIRouter(tags=["menus"])
 @menus.get("/menus", response_model=Page[MenuRead], responses=LIST)
 async def list_menus(
     request: Request,
-    db: ReadConnectionDep,
+    db: AutocommitDep,
     principal: OptionalPrincipal,
     page: PageDep,
     status: ItemStatus | None = None,
@@ -315,16 +313,14 @@ async def list_menus(
 
 
 @menus.get("/menus/current", response_model=MenuDetail, responses=READ)
-async def get_current_menu(request: Request, db: ReadConnectionDep, principal: OptionalPrincipal) -> Response:
+async def get_current_menu(request: Request, db: AutocommitDep, principal: OptionalPrincipal) -> Response:
     """The live menu edition with its published items (anyone)."""
     menu = await service.get_current_menu(db, include_hidden=_is_admin(principal))
     return _read(request, MenuDetail, menu)
 
 
 @menus.get("/menus/{code}", response_model=MenuDetail, responses=READ)
-async def get_menu(
-    request: Request, db: ReadConnectionDep, principal: OptionalPrincipal, code: MenuCodePath
-) -> Response:
+async def get_menu(request: Request, db: AutocommitDep, principal: OptionalPrincipal, code: MenuCodePath) -> Response:
     """One menu edition with its items (anyone, if published)."""
     row = await service.get_menu(db, code=code, include_hidden=_is_admin(principal))
     return _read(request, MenuDetail, row)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import sys
 import time
-import uuid
 from contextvars import ContextVar
 
 import structlog
@@ -62,7 +62,7 @@ def outgoing_trace_headers() -> dict[str, str]:
 
 
 def _new_traceparent() -> str:
-    return f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"
+    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
 
 
 class RequestContextMiddleware:
@@ -88,7 +88,7 @@ class RequestContextMiddleware:
                 candidate = value.decode("latin-1")
                 if _TRACEPARENT_RE.match(candidate):
                     traceparent = candidate
-        request_id = request_id or uuid.uuid4().hex
+        request_id = request_id or secrets.token_hex(16)
         traceparent = traceparent or _new_traceparent()
         rid_token = request_id_var.set(request_id)
         tp_token = traceparent_var.set(traceparent)

@@ -28,7 +28,7 @@ from gateway.settings import GatewaySettings
 from notification_service.app import create_app as create_notification_app
 from notification_service.settings import NotificationSettings
 from services.cli import migrate, seed
-from services.db import create_engine, get_read_connection, get_session, get_sessionmaker
+from services.db import create_engine, get_autocommit_connection, get_session, get_sessionmaker
 from services.embedded_redis import EmbeddedRedis
 from services.settings import SharedSettings
 from tests.support import bearer, login, reset_database
@@ -150,7 +150,7 @@ async def platform_apps(engine: AsyncEngine, base_env: dict[str, str]) -> AsyncI
             else:
                 await session.commit()
 
-    async def test_read_connection() -> AsyncIterator[AsyncConnection]:
+    async def test_autocommit_connection() -> AsyncIterator[AsyncConnection]:
         assert holder.connection is not None, "platform used outside a test transaction"
         yield holder.connection
 
@@ -160,7 +160,7 @@ async def platform_apps(engine: AsyncEngine, base_env: dict[str, str]) -> AsyncI
 
     overrides = {
         get_session: test_session,
-        get_read_connection: test_read_connection,
+        get_autocommit_connection: test_autocommit_connection,
         get_sessionmaker: test_sessionmaker,
     }
     env = _settings_env(base_env)

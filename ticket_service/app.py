@@ -13,6 +13,7 @@ from services.queue import LazyQueue
 from ticket_service.calendar_service import CalendarCache
 from ticket_service.catalog_client import CatalogClient
 from ticket_service.routes import router
+from ticket_service.service import TicketNumbers
 from ticket_service.settings import TicketSettings
 from ticket_service.ticket_routes import router as ticket_router
 
@@ -34,6 +35,7 @@ def create_app(
 
     async def extra(state: State, stack: AsyncExitStack) -> None:
         state["calendar_cache"] = CalendarCache(day_end=settings.workday_end, tz=settings.timezone)
+        state["ticket_numbers"] = TicketNumbers()
         catalog_http = create_http_client(
             base_url=settings.catalog_url, timeout=settings.catalog_timeout_seconds, transport=catalog_transport
         )
@@ -48,7 +50,7 @@ def create_app(
         title="965808 ticket service",
         description="Enterprises, orders and tickets under the 1-3-5 rule; the working-day calendar.",
         settings=settings,
-        routers=[router, ticket_router],
+        routers=[ticket_router, router],
         tags=TAGS,
         extra_lifespan=extra,
     )

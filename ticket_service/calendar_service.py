@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Integer, and_, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.auth import Principal
-from services.db import Reader, utcnow
+from services.db import Reader, UtcDateTime, utcnow
 from services.workdays import (
     CalendarRangeError,
     Deadlines,
@@ -38,11 +38,27 @@ class CalendarCache:
     calendar: WorkCalendar | None = field(default=None, repr=False)
 
 
-# Asked on every ticket write: one prepared statement, run on the session's connection
-# (a Core execution, without the ORM's per-statement work).
-_FINGERPRINT = select(
-    func.count(), func.coalesce(func.sum(CalendarYear.revision), 0), func.max(CalendarYear.updated_at)
+# The overlay's fingerprint: row count, revision sum, last change.
+FINGERPRINT_COLUMNS = (
+    select(func.count()).select_from(CalendarYear).scalar_subquery(),
+    select(func.coalesce(func.sum(CalendarYear.revision), 0)).scalar_subquery(),
+    select(func.max(CalendarYear.updated_at)).scalar_subquery(),
 )
+_FINGERPRINT = select(*FINGERPRINT_COLUMNS)
+# A creation writes only if the overlay is still the one its deadlines came from: checked in
+# the creating statement itself instead of a query of its own before it.
+OVERLAY_UNCHANGED = and_(
+    FINGERPRINT_COLUMNS[0] == bindparam("overlay_rows", type_=Integer()),
+    FINGERPRINT_COLUMNS[1] == bindparam("overlay_revisions", type_=Integer()),
+    FINGERPRINT_COLUMNS[2].is_not_distinct_from(bindparam("overlay_changed", type_=UtcDateTime())),
+)
+
+
+def unchanged_parameters(cache: CalendarCache) -> dict[str, Any]:
+    """The bound values of `OVERLAY_UNCHANGED` for the calendar `cache` holds."""
+    assert cache.fingerprint is not None
+    rows, revisions, changed = cache.fingerprint
+    return {"overlay_rows": rows, "overlay_revisions": revisions, "overlay_changed": changed}
 
 
 async def _fingerprint(db: Reader) -> tuple[Any, ...]:
@@ -52,6 +68,7 @@ async def _fingerprint(db: Reader) -> tuple[Any, ...]:
 
 
 async def load_calendar(db: Reader, *, cache: CalendarCache) -> WorkCalendar:
+    """The calendar as the overlay now stands (rebuilt only when its fingerprint moved)."""
     fingerprint = await _fingerprint(db)
     if cache.calendar is not None and cache.fingerprint == fingerprint:
         return cache.calendar

@@ -59,6 +59,14 @@ class DuplicateCreditCode(Conflict):
         super().__init__(f"An enterprise with credit code {code} is already registered.", code="duplicate_credit_code")
 
 
+class CalendarChanging(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "The working-day calendar changed during each attempt to save this; nothing was saved, retry.",
+            code="calendar_changing",
+        )
+
+
 class CatalogUnavailable(UpstreamUnavailable):
     def __init__(self, reason: str) -> None:
         super().__init__(

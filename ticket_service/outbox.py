@@ -14,6 +14,21 @@ from services.events import Envelope, make_envelope
 from ticket_service.models import OutboxEvent
 
 
+def event_values(
+    *, event_type: str, aggregate_type: str, aggregate_id: str, data: dict[str, Any], occurred_at: datetime
+) -> dict[str, Any]:
+    """An outbox row's values, for a write that inserts it with the change it reports."""
+    envelope = make_envelope(event_type, data, occurred_at=occurred_at)
+    return {
+        "event_id": envelope["id"],
+        "event_type": event_type,
+        "aggregate_type": aggregate_type,
+        "aggregate_id": aggregate_id,
+        "occurred_at": occurred_at,
+        "envelope": dict(envelope),
+    }
+
+
 async def add_event(
     session: AsyncSession,
     *,
@@ -22,20 +37,16 @@ async def add_event(
     aggregate_id: str,
     data: dict[str, Any],
     occurred_at: datetime,
-) -> Envelope:
+) -> None:
     """The event exists if and only if the caller's transaction commits (its flush writes it)."""
-    envelope = make_envelope(event_type, data, occurred_at=occurred_at)
-    session.add(
-        OutboxEvent(
-            event_id=envelope["id"],
-            event_type=event_type,
-            aggregate_type=aggregate_type,
-            aggregate_id=aggregate_id,
-            occurred_at=occurred_at,
-            envelope=dict(envelope),
-        )
+    values = event_values(
+        event_type=event_type,
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        data=data,
+        occurred_at=occurred_at,
     )
-    return envelope
+    session.add(OutboxEvent(**values))
 
 
 class RelayFailed(Exception):

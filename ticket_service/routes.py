@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 from redis.exceptions import RedisError
 
 from services.auth import AdminPrincipal, Principal, Role, require_roles
-from services.db import ReadConnectionDep, SessionDep, SessionFactoryDep, utcnow
+from services.db import AutocommitDep, SessionDep, SessionFactoryDep, utcnow
 from services.errors import UpstreamUnavailable, problem_responses
 from services.observability import request_id_var
 from services.pagination import Page, PageDep
@@ -55,7 +55,7 @@ def _cache(request: Request) -> calendar_service.CalendarCache:
 @calendar.get("/deadlines", response_model=DeadlinesRead, responses=problem_responses(400, 422))
 async def deadlines(
     request: Request,
-    db: ReadConnectionDep,
+    db: AutocommitDep,
     received_at: Annotated[
         datetime | None,
         Query(description="RFC 3339 instant with offset; now if omitted.", examples=["2026-09-30T10:00:00+08:00"]),
@@ -78,7 +78,7 @@ async def deadlines(
 
 
 @calendar.get("/{year}", response_model=CalendarYearRead, responses=problem_responses(400, 422))
-async def get_year(request: Request, db: ReadConnectionDep, year: YearPath) -> Response:
+async def get_year(request: Request, db: AutocommitDep, year: YearPath) -> Response:
     """Every holiday, make-up working day and overlay row of a year, and whether the year is official (anyone)."""
     work_calendar = await calendar_service.load_calendar(db, cache=_cache(request))
     overlay = await calendar_service.get_year_overlay(db, year=year)
@@ -101,7 +101,7 @@ async def put_year(
 @calendar.get(
     "/{year}/changes", response_model=list[CalendarChangeRead], responses=problem_responses(400, 401, 403, 422)
 )
-async def year_changes(db: ReadConnectionDep, _: SupervisorOrAdmin, year: YearPath) -> Any:
+async def year_changes(db: AutocommitDep, _: SupervisorOrAdmin, year: YearPath) -> Any:
     """Who changed a year's overlay, when, and from what to what (admin, supervisor)."""
     return await calendar_service.list_changes(db, year=year)
 
@@ -131,7 +131,7 @@ async def create_enterprise(session: SessionDep, principal: EnterpriseRegistrar,
 
 @enterprises.get("", response_model=Page[EnterpriseRead], responses=problem_responses(400, 401, 403, 422))
 async def list_enterprises(
-    db: ReadConnectionDep,
+    db: AutocommitDep,
     principal: EnterpriseReader,
     page: PageDep,
     q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
@@ -145,7 +145,7 @@ async def list_enterprises(
 @enterprises.get(
     "/{enterprise_id}", response_model=EnterpriseRead, responses=problem_responses(400, 401, 403, 404, 422)
 )
-async def get_enterprise(db: ReadConnectionDep, principal: EnterpriseReader, enterprise_id: EnterpriseIdPath) -> Any:
+async def get_enterprise(db: AutocommitDep, principal: EnterpriseReader, enterprise_id: EnterpriseIdPath) -> Any:
     """One enterprise; an enterprise account only its own (enterprise, staff, dispatcher, supervisor, admin)."""
     return await service.get_enterprise(db, enterprise_id=enterprise_id, principal=principal)
 

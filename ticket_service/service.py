@@ -1,17 +1,20 @@
 """Domain functions of the ticket service. They `flush()`; the request's session commits.
 
-Every change to a ticket goes through `apply_action` (or `_record` for creation): the pure
-state machine decides, the row's `version` moves, and one audit event plus the outbox rows are
-written in the same transaction, so a change, its audit event and its events exist together or
-not at all.
+Every change to a ticket goes through `apply_action`: the pure state machine decides, the
+row's `version` moves, and one audit event plus the outbox rows are written in the same
+transaction, so a change, its audit event and its events exist together or not at all. A
+creation writes its ticket, first audit event and outbox row with one `insert_together` (one
+statement on PostgreSQL, atomic without a transaction), so the same holds there.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,19 +22,21 @@ from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter
 from sqlalchemy import ColumnElement, Row, and_, bindparam, false, func, insert, or_, select, true
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.auth import Principal, Role
 from services.credit_code import is_valid_credit_code
-from services.db import Reader, utcnow
+from services.db import Base, Reader, insert_together, utcnow, writes_in_one_statement
 from services.errors import BadRequest, Forbidden
 from services.pagination import PageParams, decode_cursor, encode_cursor
 from services.workdays import SlaProfile, WorkCalendar
-from ticket_service import lifecycle, sla_rules
+from ticket_service import calendar_service, lifecycle, outbox, sla_rules
+from ticket_service.calendar_service import CalendarCache
 from ticket_service.catalog_client import CatalogClient
 from ticket_service.errors import (
     ActionForbiddenProblem,
     AlreadyRated,
+    CalendarChanging,
     DuplicateCreditCode,
     EnterpriseNotFound,
     InvalidCreditCode,
@@ -44,7 +49,7 @@ from ticket_service.errors import (
     UnknownCode,
     VersionMismatch,
 )
-from ticket_service.models import Enterprise, Feedback, Order, Ticket, TicketEvent, TicketNumber
+from ticket_service.models import Enterprise, Feedback, Order, OutboxEvent, Ticket, TicketEvent, TicketNumber
 from ticket_service.outbox import add_event
 from ticket_service.schemas import EnterpriseCreate, EnterpriseUpdate, TicketCreate, TicketRead
 from ticket_service.sla_rules import SlaPolicy
@@ -183,30 +188,44 @@ def require_ticket_reader(principal: Principal) -> None:
         raise Forbidden(f"Role {principal.role.value!r} may not read tickets.", code="role_not_allowed")
 
 
-# A ticket as stored: the ORM entity (writes), or a row read on the read connection (reads).
-TicketView = Ticket | Row[Any]
+# A ticket as stored: the ORM entity (changes), a row read on the autocommit connection
+# (reads), or the values of a new one (creation).
+TicketView = Ticket | Row[Any] | Mapping[str, Any]
+_TICKET_COLUMNS = tuple(attribute.key for attribute in Ticket.__mapper__.column_attrs)
+
+
+def _ticket_values(ticket: TicketView) -> dict[str, Any]:
+    if isinstance(ticket, Ticket):
+        return {key: getattr(ticket, key) for key in _TICKET_COLUMNS}
+    if isinstance(ticket, Row):
+        return dict(ticket._mapping)
+    return {key: ticket.get(key) for key in _TICKET_COLUMNS}
 
 
 def _facts(ticket: TicketView) -> lifecycle.TicketFacts:
-    paused_from = lifecycle.Status(ticket.paused_from) if ticket.paused_from else None
+    values = ticket if isinstance(ticket, Mapping) else _ticket_values(ticket)
+    paused_from = values.get("paused_from")  # a new ticket's values leave out what is still null
     return lifecycle.TicketFacts(
-        status=lifecycle.Status(ticket.status),
-        department_code=ticket.department_code,
-        co_department_codes=tuple(ticket.co_department_codes or ()),
-        enterprise_id=ticket.enterprise_id,
-        paused_from=paused_from,
+        status=lifecycle.Status(values["status"]),
+        department_code=values["department_code"],
+        co_department_codes=tuple(values["co_department_codes"] or ()),
+        enterprise_id=values["enterprise_id"],
+        paused_from=lifecycle.Status(paused_from) if paused_from else None,
     )
+
+
+def allowed_action_names(ticket: TicketView, principal: Principal | None) -> list[str]:
+    """What `principal` may do to the ticket now (nothing for an event's reader)."""
+    if principal is None:
+        return []
+    return [a.value for a in lifecycle.allowed_actions(_facts(ticket), lifecycle.Actor.from_principal(principal))]
 
 
 def ticket_read(ticket: TicketView, principal: Principal | None) -> dict[str, Any]:
     """The ticket as the API shows it; `allowed_actions` are the caller's (none for an event)."""
-    data = {c.key: getattr(ticket, c.key) for c in Ticket.__mapper__.column_attrs}
-    data["item"] = ticket.item_snapshot
-    data["allowed_actions"] = (
-        [a.value for a in lifecycle.allowed_actions(_facts(ticket), lifecycle.Actor.from_principal(principal))]
-        if principal
-        else []
-    )
+    data = _ticket_values(ticket)
+    data["item"] = data["item_snapshot"]
+    data["allowed_actions"] = allowed_action_names(data, principal)
     return data
 
 
@@ -216,6 +235,18 @@ def ticket_json(ticket: TicketView, principal: Principal | None) -> dict[str, An
         _TICKET_ADAPTER.validate_python(ticket_read(ticket, principal)), mode="json"
     )
     return data
+
+
+@dataclass(frozen=True, slots=True)
+class NewTicket:
+    """A ticket just created: its stored values, and its JSON as its events show it."""
+
+    values: dict[str, Any]
+    data: dict[str, Any]
+
+    def shown_to(self, principal: Principal) -> dict[str, Any]:
+        """The JSON as `principal` sees it, without validating and serialising it again."""
+        return {**self.data, "allowed_actions": allowed_action_names(self.values, principal)}
 
 
 async def read_ticket(db: Reader, *, ticket_id: str, principal: Principal) -> Row[Any]:
@@ -324,19 +355,14 @@ def event_hash(prev_hash: str, content: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + _canonical(content)).encode()).hexdigest()
 
 
-def _event_content(event: TicketEvent) -> dict[str, Any]:
-    return {
-        "ticket_id": event.ticket_id,
-        "seq": event.seq,
-        "action": event.action,
-        "actor": event.actor,
-        "role": event.role,
-        "at": event.at.astimezone(UTC).isoformat(),
-        "from_status": event.from_status,
-        "to_status": event.to_status,
-        "note": event.note,
-        "changes": event.changes,
-    }
+def _event_content(event: TicketEvent | Mapping[Any, Any]) -> dict[str, Any]:
+    values = event if isinstance(event, Mapping) else {key: getattr(event, key) for key in _EVENT_CONTENT}
+    content = {key: values[key] for key in _EVENT_CONTENT}
+    content["at"] = values["at"].astimezone(UTC).isoformat()
+    return content
+
+
+_EVENT_CONTENT = ("ticket_id", "seq", "action", "actor", "role", "at", "from_status", "to_status", "note", "changes")
 
 
 def _jsonable(value: Any) -> Any:
@@ -382,6 +408,37 @@ async def preload_chain_heads(session: AsyncSession, *, ticket_ids: Sequence[str
         heads[ticket_id] = (seq, event_hash_)
 
 
+def _event_values(
+    *,
+    ticket_id: str,
+    seq: int,
+    prev_hash: str,
+    action: str,
+    principal: Principal,
+    at: datetime,
+    from_status: str | None,
+    to_status: str | None,
+    note: str,
+    changes: dict[str, Any],
+) -> dict[str, Any]:
+    """The link after `prev_hash`, its own hash computed."""
+    values: dict[str, Any] = {
+        "ticket_id": ticket_id,
+        "seq": seq,
+        "action": action,
+        "actor": principal.subject,
+        "role": principal.role.value,
+        "at": at,
+        "from_status": from_status,
+        "to_status": to_status,
+        "note": note,
+        "changes": {key: [_jsonable(old), _jsonable(new)] for key, (old, new) in changes.items()},
+        "prev_hash": prev_hash,
+    }
+    values["hash"] = event_hash(prev_hash, _event_content(values))
+    return values
+
+
 async def append_event(
     session: AsyncSession,
     *,
@@ -393,13 +450,12 @@ async def append_event(
     to_status: str | None,
     note: str,
     changes: dict[str, Any],
-    first: bool = False,
 ) -> TicketEvent:
     """Add the next link of the ticket's chain; the caller's flush writes it. The ticket row is
     locked by the caller, so reading the last link and adding the next cannot interleave."""
     heads = _chain_heads(session)
     head = heads.get(ticket.id)
-    if head is None and not first:
+    if head is None:
         last = (
             await session.execute(
                 select(TicketEvent.seq, TicketEvent.hash)
@@ -408,24 +464,22 @@ async def append_event(
                 .limit(1)
             )
         ).first()
-        head = (last[0], last[1]) if last else None
-    seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)  # (0, genesis) is an empty chain
+        head = (last[0], last[1]) if last else (0, GENESIS_HASH)  # (0, genesis) is an empty chain
     event = TicketEvent(
-        ticket_id=ticket.id,
-        seq=seq,
-        action=action,
-        actor=principal.subject,
-        role=principal.role.value,
-        at=at,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-        changes={key: [_jsonable(old), _jsonable(new)] for key, (old, new) in changes.items()},
-        prev_hash=prev_hash,
-        hash="",
+        **_event_values(
+            ticket_id=ticket.id,
+            seq=head[0] + 1,
+            prev_hash=head[1],
+            action=action,
+            principal=principal,
+            at=at,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            changes=changes,
+        )
     )
-    event.hash = event_hash(prev_hash, _event_content(event))
-    heads[ticket.id] = (seq, event.hash)
+    heads[ticket.id] = (event.seq, event.hash)
     session.add(event)
     return event
 
@@ -437,39 +491,200 @@ async def list_events(db: Reader, *, ticket_id: str) -> list[dict[str, Any]]:
 
 
 async def verify_chain(session: AsyncSession, *, ticket_id: str) -> dict[str, Any]:
-    events = (
-        (await session.execute(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.seq)))
-        .scalars()
-        .all()
-    )
+    table = TicketEvent.__table__
+    rows = await session.execute(select(table).where(table.c.ticket_id == ticket_id).order_by(table.c.seq))
+    events = rows.mappings().all()
     prev_hash = GENESIS_HASH
     for expected_seq, event in enumerate(events, start=1):
         if (
-            event.seq != expected_seq
-            or event.prev_hash != prev_hash
-            or event_hash(prev_hash, _event_content(event)) != event.hash
+            event["seq"] != expected_seq
+            or event["prev_hash"] != prev_hash
+            or event_hash(prev_hash, _event_content(event)) != event["hash"]
         ):
-            return {"ok": False, "first_broken_seq": event.seq, "events": len(events)}
-        prev_hash = event.hash
+            return {"ok": False, "first_broken_seq": event["seq"], "events": len(events)}
+        prev_hash = event["hash"]
     return {"ok": True, "first_broken_seq": None, "events": len(events)}
 
 
 # Creating tickets
 
 
-_NEXT_NUMBER = insert(TicketNumber).returning(TicketNumber.seq)
-_ENTERPRISE_EXISTS = select(Enterprise.id).where(Enterprise.id == bindparam("enterprise_id"))
+@dataclass(frozen=True, slots=True)
+class TicketDraft:
+    """A new ticket before it has a number and deadlines."""
+
+    kind: str
+    channel: str
+    enterprise_id: str
+    title: str
+    description: str
+    received_at: datetime
+    department_code: str | None
+    co_department_codes: Sequence[str] = ()
+    category_code: str | None = None
+    item: dict[str, Any] | None = None
+    order_id: str | None = None
+    sla_profile: str = "1-3-5"
+    note: str = ""
 
 
-async def _next_number(session: AsyncSession, *, at: datetime) -> str:
-    connection = await session.connection()
-    seq = (await connection.execute(_NEXT_NUMBER, {"issued_at": at})).scalar_one()
-    return f"T{at.astimezone(SHANGHAI):%Y%m%d}{seq:06d}"
+_TAKE_NUMBERS = insert(TicketNumber).returning(TicketNumber.seq, sort_by_parameter_order=True)
+# A creation rebuilds its rows when the overlay changed under it; a change per attempt is rare
+# (an admin's edit), three in a row is a conflict.
+_CREATION_ATTEMPTS = 3
 
 
-async def _enterprise_exists(session: AsyncSession, enterprise_id: str) -> bool:
-    connection = await session.connection()
-    return (await connection.execute(_ENTERPRISE_EXISTS, {"enterprise_id": enterprise_id})).first() is not None
+class TicketNumbers:
+    """Ticket numbers, one `ticket_numbers` row each, taken `batch` at a time ahead of need so
+    most creations spend no round trip on their number; numbers still grow in each process.
+
+    Only on PostgreSQL, whose sequence never hands a number out twice, even when the statement
+    that took it rolls back; SQLite's rowid would, so there each creation takes its numbers in
+    its own transaction."""
+
+    def __init__(self, batch: int = 50) -> None:
+        self.batch = batch
+        self._spare: list[int] = []
+        self._lock = asyncio.Lock()
+
+    async def take(self, db: AsyncConnection, count: int) -> list[int]:
+        if not writes_in_one_statement(db):
+            return await self._reserve(db, count)
+        async with self._lock:
+            if len(self._spare) < count:
+                self._spare += await self._reserve(db, max(count - len(self._spare), self.batch))
+            taken, self._spare = self._spare[:count], self._spare[count:]
+        return taken
+
+    @staticmethod
+    async def _reserve(db: AsyncConnection, count: int) -> list[int]:
+        now = utcnow()
+        return sorted((await db.execute(_TAKE_NUMBERS, [{"issued_at": now}] * count)).scalars())
+
+
+_ENTERPRISE_SIZE = select(Enterprise.size).where(Enterprise.id == bindparam("enterprise_id"))
+
+
+def _new_ticket(
+    draft: TicketDraft, *, number: str, calendar: WorkCalendar, policy: SlaPolicy, principal: Principal, now: datetime
+) -> dict[str, Any]:
+    """A new ticket's column values (the columns left out take their defaults)."""
+    deadlines = calendar.deadlines(draft.received_at, SlaProfile.parse(draft.sla_profile))
+    codes = list(draft.co_department_codes)
+    status = lifecycle.Status.SUBMITTED.value
+    clock = sla_rules.Clock(
+        status=status,
+        fired=0,
+        accept_due=deadlines.accept_due,
+        resolve_due=deadlines.resolve_due,
+        final_due=deadlines.final_due,
+        resolved_at=None,
+    )
+    return {
+        "id": secrets.token_hex(16),
+        "number": number,
+        "kind": draft.kind,
+        "channel": draft.channel,
+        "status": status,
+        "enterprise_id": draft.enterprise_id,
+        "order_id": draft.order_id,
+        "item_code": draft.item["code"] if draft.item else None,
+        "item_snapshot": draft.item,
+        "category_code": draft.category_code,
+        "title": draft.title,
+        "description": draft.description,
+        "department_code": draft.department_code,
+        "co_department_codes": codes,
+        "co_departments_text": "," + ",".join(codes) + ("," if codes else ""),
+        "sla_profile": draft.sla_profile,
+        "received_at": draft.received_at,
+        "clock_started_at": draft.received_at,
+        "paused_working_us": 0,
+        "sla_next_at": sla_rules.next_check(clock, calendar, policy),
+        "sla_fired": 0,
+        "accept_due": deadlines.accept_due,
+        "resolve_due": deadlines.resolve_due,
+        "final_due": deadlines.final_due,
+        "provisional": deadlines.provisional,
+        "overdue": [],
+        "is_overdue": False,
+        "resolution_round": 0,
+        "version": 1,
+        "created_by": principal.subject,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def _create_tickets(
+    db: AsyncConnection,
+    *,
+    numbers: TicketNumbers,
+    calendar_cache: CalendarCache,
+    principal: Principal,
+    drafts: Sequence[TicketDraft],
+    policy: SlaPolicy,
+    order: dict[str, Any] | None = None,
+) -> list[NewTicket]:
+    """Each draft becomes a ticket with its number, its deadlines, its first audit event and its
+    `ticket.created` outbox row; all of them (and the `order` row) are written by one
+    `insert_together`, under the condition that the calendar overlay is still the one the
+    deadlines came from (else the calendar is reloaded and the rows built again). A failed
+    write leaves only unused numbers behind, as a sequence does."""
+    taken = await numbers.take(db, len(drafts))
+    calendar = calendar_cache.calendar or await calendar_service.load_calendar(db, cache=calendar_cache)
+    for _ in range(_CREATION_ATTEMPTS):
+        created, rows = _creation_rows(
+            drafts, numbers=taken, calendar=calendar, policy=policy, principal=principal, order=order
+        )
+        if await insert_together(
+            db,
+            rows,
+            only_if=calendar_service.OVERLAY_UNCHANGED,
+            parameters=calendar_service.unchanged_parameters(calendar_cache),
+        ):
+            return created
+        calendar = await calendar_service.load_calendar(db, cache=calendar_cache)
+    raise CalendarChanging()
+
+
+def _creation_rows(
+    drafts: Sequence[TicketDraft],
+    *,
+    numbers: Sequence[int],
+    calendar: WorkCalendar,
+    policy: SlaPolicy,
+    principal: Principal,
+    order: dict[str, Any] | None,
+) -> tuple[list[NewTicket], list[tuple[type[Base], dict[str, Any]]]]:
+    now = utcnow()
+    rows: list[tuple[type[Base], dict[str, Any]]] = [(Order, order)] if order else []
+    created = []
+    for draft, seq in zip(drafts, numbers, strict=True):
+        number = f"T{now.astimezone(SHANGHAI):%Y%m%d}{seq:06d}"
+        ticket = _new_ticket(draft, number=number, calendar=calendar, policy=policy, principal=principal, now=now)
+        changes: dict[str, Any] = {"status": (None, ticket["status"]), "department_code": (None, draft.department_code)}
+        if draft.received_at != now:
+            changes["received_at"] = (None, draft.received_at)
+        event = _event_values(
+            ticket_id=ticket["id"],
+            seq=1,
+            prev_hash=GENESIS_HASH,
+            action="create",
+            principal=principal,
+            at=now,
+            from_status=None,
+            to_status=ticket["status"],
+            note=draft.note,
+            changes=changes,
+        )
+        data = ticket_json(ticket, None)
+        announced = outbox.event_values(
+            event_type="ticket.created", aggregate_type="ticket", aggregate_id=ticket["id"], data=data, occurred_at=now
+        )
+        rows += [(Ticket, ticket), (TicketEvent, event), (OutboxEvent, announced)]
+        created.append(NewTicket(ticket, data))
+    return created, rows
 
 
 async def emit(session: AsyncSession, *, ticket: Ticket, event_types: Sequence[str], at: datetime) -> None:
@@ -481,99 +696,24 @@ async def emit(session: AsyncSession, *, ticket: Ticket, event_types: Sequence[s
         )
 
 
-async def _create_ticket(
-    session: AsyncSession,
-    *,
-    calendar: WorkCalendar,
-    principal: Principal,
-    kind: str,
-    channel: str,
-    enterprise_id: str | None,
-    title: str,
-    description: str,
-    received_at: datetime,
-    department_code: str | None,
-    co_department_codes: Sequence[str] = (),
-    category_code: str | None = None,
-    item: dict[str, Any] | None = None,
-    order_id: str | None = None,
-    sla_profile: str = "1-3-5",
-    note: str = "",
-    policy: SlaPolicy = DEFAULT_POLICY,
-) -> Ticket:
-    now = utcnow()
-    deadlines = calendar.deadlines(received_at, SlaProfile.parse(sla_profile))
-    ticket = Ticket(
-        id=uuid.uuid4().hex,
-        number=await _next_number(session, at=now),
-        kind=kind,
-        channel=channel,
-        status=lifecycle.Status.SUBMITTED.value,
-        enterprise_id=enterprise_id,
-        order_id=order_id,
-        item_code=item["code"] if item else None,
-        item_snapshot=item,
-        category_code=category_code,
-        title=title,
-        description=description,
-        department_code=department_code,
-        co_department_codes=list(co_department_codes),
-        co_departments_text="," + ",".join(co_department_codes) + ("," if co_department_codes else ""),
-        sla_profile=sla_profile,
-        received_at=received_at,
-        clock_started_at=received_at,
-        paused_working_us=0,
-        sla_fired=0,
-        accept_due=deadlines.accept_due,
-        resolve_due=deadlines.resolve_due,
-        final_due=deadlines.final_due,
-        provisional=deadlines.provisional,
-        overdue=[],
-        is_overdue=False,
-        resolution_round=0,
-        version=1,
-        created_by=principal.subject,
-        created_at=now,
-        updated_at=now,
-    )
-    schedule_sla(ticket, calendar, policy)
-    session.add(ticket)
-    changes: dict[str, Any] = {"status": (None, ticket.status), "department_code": (None, department_code)}
-    if received_at != now:
-        changes["received_at"] = (None, received_at)
-    await append_event(
-        session,
-        ticket=ticket,
-        action="create",
-        principal=principal,
-        at=now,
-        from_status=None,
-        to_status=ticket.status,
-        note=note,
-        changes=changes,
-        first=True,
-    )
-    await emit(session, ticket=ticket, event_types=["ticket.created"], at=now)
-    await session.flush()
-    return ticket
-
-
 async def place_order(
-    session: AsyncSession,
+    db: AsyncConnection,
     *,
     catalog: CatalogClient,
-    calendar: WorkCalendar,
+    numbers: TicketNumbers,
+    calendar_cache: CalendarCache,
     principal: Principal,
     lines: Sequence[tuple[str, str]],
     policy: SlaPolicy = DEFAULT_POLICY,
-) -> tuple[Order, list[Ticket]]:
+) -> tuple[dict[str, Any], list[NewTicket]]:
     """Every line must be a published item of the current menu that fits the enterprise's size;
     one bad line rejects the whole order and nothing is written."""
     if principal.role != Role.ENTERPRISE or not principal.enterprise_id:
         raise Forbidden("Only an enterprise account orders from the menu.", code="role_not_allowed")
-    enterprise = await session.get(Enterprise, principal.enterprise_id)
-    if enterprise is None:
-        raise EnterpriseNotFound(principal.enterprise_id)
+    enterprise_id = principal.enterprise_id
+    size = (await db.execute(_ENTERPRISE_SIZE, {"enterprise_id": enterprise_id})).scalar()
+    if size is None:
+        raise EnterpriseNotFound(enterprise_id)
     codes = [code for code, _ in lines]
     if len(set(codes)) != len(codes):
         raise InvalidField("items", "Each item may appear once in an order.", code="duplicate_item")
@@ -587,48 +727,56 @@ async def place_order(
             if listed is None or listed.status != "published":
                 raise ItemUnavailable(code, "it is not a published item")
             raise ItemUnavailable(code, "it is not on the current menu")
-        if enterprise.size not in item.eligible_sizes:
-            raise ItemNotEligible(code, enterprise.size, item.eligible_sizes)
+        if size not in item.eligible_sizes:
+            raise ItemNotEligible(code, size, item.eligible_sizes)
         items.append(item)
     now = utcnow()
-    order = Order(id=uuid.uuid4().hex, enterprise_id=enterprise.id, created_by=principal.subject, created_at=now)
-    session.add(order)
-    await session.flush()
-    tickets = []
-    for item, (_, note) in zip(items, lines, strict=True):
-        tickets.append(
-            await _create_ticket(
-                session,
-                calendar=calendar,
-                principal=principal,
-                kind="order",
-                channel="web",
-                enterprise_id=enterprise.id,
-                title=item.title,
-                description=note,
-                received_at=now,
-                department_code=item.lead_department_code,
-                co_department_codes=item.co_department_codes,
-                category_code=item.category_code,
-                item=item.snapshot(),
-                order_id=order.id,
-                sla_profile=item.sla_profile,
-                note=note,
-                policy=policy,
-            )
+    order: dict[str, Any] = {
+        "id": uuid.uuid4().hex,
+        "enterprise_id": enterprise_id,
+        "created_by": principal.subject,
+        "created_at": now,
+    }
+    drafts = [
+        TicketDraft(
+            kind="order",
+            channel="web",
+            enterprise_id=enterprise_id,
+            title=item.title,
+            description=note,
+            received_at=now,
+            department_code=item.lead_department_code,
+            co_department_codes=item.co_department_codes,
+            category_code=item.category_code,
+            item=item.snapshot(),
+            order_id=order["id"],
+            sla_profile=item.sla_profile,
+            note=note,
         )
+        for item, (_, note) in zip(items, lines, strict=True)
+    ]
+    tickets = await _create_tickets(
+        db,
+        numbers=numbers,
+        calendar_cache=calendar_cache,
+        principal=principal,
+        drafts=drafts,
+        policy=policy,
+        order=order,
+    )
     return order, tickets
 
 
 async def file_request(
-    session: AsyncSession,
+    db: AsyncConnection,
     *,
     catalog: CatalogClient,
-    calendar: WorkCalendar,
+    numbers: TicketNumbers,
+    calendar_cache: CalendarCache,
     principal: Principal,
     data: TicketCreate,
     policy: SlaPolicy = DEFAULT_POLICY,
-) -> Ticket:
+) -> NewTicket:
     now = utcnow()
     if principal.role == Role.ENTERPRISE:
         if data.enterprise_id not in (None, principal.enterprise_id):
@@ -655,16 +803,16 @@ async def file_request(
         raise UnknownCode("enterprise_id", "")
     # An enterprise account's own enterprise was checked when the account was linked, and the
     # foreign key stands behind it; the one a dispatcher names is looked up.
-    if principal.role == Role.DISPATCHER and not await _enterprise_exists(session, enterprise_id):
+    if (
+        principal.role == Role.DISPATCHER
+        and (await db.execute(_ENTERPRISE_SIZE, {"enterprise_id": enterprise_id})).first() is None
+    ):
         raise UnknownCode("enterprise_id", enterprise_id)
     if data.category_code and not await catalog.category_exists(data.category_code):
         raise UnknownCode("category_code", data.category_code)
     if data.department_code and not await catalog.department_exists(data.department_code):
         raise UnknownCode("department_code", data.department_code)
-    return await _create_ticket(
-        session,
-        calendar=calendar,
-        principal=principal,
+    draft = TicketDraft(
         kind="request",
         channel=data.channel,
         enterprise_id=enterprise_id,
@@ -673,8 +821,11 @@ async def file_request(
         received_at=received_at.astimezone(UTC),
         department_code=data.department_code,
         category_code=data.category_code,
-        policy=policy,
     )
+    (ticket,) = await _create_tickets(
+        db, numbers=numbers, calendar_cache=calendar_cache, principal=principal, drafts=[draft], policy=policy
+    )
+    return ticket
 
 
 # The life cycle

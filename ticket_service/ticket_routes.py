@@ -10,9 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from pydantic_core import to_json
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from services.auth import CurrentPrincipal, Principal, Role, require_roles
-from services.db import ReadConnectionDep, SessionDep, SessionFactoryDep
+from services.db import AutocommitDep, SessionDep, SessionFactoryDep, writes_in_one_statement
 from services.errors import problem_responses
 from services.pagination import Page, PageDep
 from ticket_service import calendar_service, idempotency, lifecycle, service
@@ -55,7 +57,7 @@ OrderPlacer = Annotated[Principal, Depends(require_roles(Role.ENTERPRISE))]
 RequestFiler = Annotated[Principal, Depends(require_roles(Role.ENTERPRISE, Role.DISPATCHER))]
 
 
-def get_catalog(request: Request) -> CatalogClient:
+async def get_catalog(request: Request) -> CatalogClient:
     """The catalogue client from the lifespan state (overridable, e.g. with a dead catalogue)."""
     catalog: CatalogClient = request.state.catalog
     return catalog
@@ -69,34 +71,46 @@ def _ticket_response(ticket: service.TicketView, principal: Principal) -> JSONRe
     return JSONResponse(body, headers={"ETag": f'"{body["version"]}"'})
 
 
-async def _create_idempotently(
+async def _create(
     request: Request,
-    session: Any,
-    factory: Any,
+    autocommit: AsyncConnection,
+    factory: async_sessionmaker[AsyncSession],
     principal: Principal,
     key: str | None,
     payload: BaseModel,
-    create: Callable[[], Awaitable[dict[str, Any]]],
-) -> JSONResponse:
-    """Run `create` once per (caller, Idempotency-Key): replay a finished result, refuse a key
-    in flight or reused with another payload, and release the key if `create` fails."""
+    create: Callable[[AsyncConnection], Awaitable[dict[str, Any]]],
+) -> Response:
+    """Run `create` on the connection it should write on, once per (caller, Idempotency-Key):
+    replay a finished result, refuse a key in flight or reused with another payload, and release
+    the key if `create` fails.
+
+    On PostgreSQL a creation is one statement, atomic by itself, so without a key it runs on the
+    autocommit connection (BEGIN and COMMIT would cost as much again). With a key, the stored
+    response must commit with what was created, and on SQLite the inserts need a transaction:
+    then it runs in a transaction of its own that commits before the response is sent."""
+    if key is None and writes_in_one_statement(autocommit):
+        return _created(await create(autocommit))
     if key is not None:
         request_hash = idempotency.fingerprint(request.method, request.url.path, payload.model_dump(mode="json"))
         replay = await idempotency.claim(factory, principal=principal.subject, key=key, request_hash=request_hash)
         if replay is not None:
             return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"})
     try:
-        result = await create()
-        if key is not None:
-            await idempotency.finish(session, principal=principal.subject, key=key, status=201, body=result)
+        # Rolled back on the way out of a failure: on SQLite it holds the write lock `release` needs.
+        async with factory() as session, session.begin():
+            result = await create(await session.connection())
+            if key is not None:
+                await idempotency.finish(session, principal=principal.subject, key=key, status=201, body=result)
     except BaseException:
         if key is not None:
-            # Roll back first: on SQLite this request's transaction holds the write lock.
-            await session.rollback()
             await idempotency.release(factory, principal=principal.subject, key=key)
         raise
+    return _created(result)
+
+
+def _created(result: dict[str, Any]) -> Response:
     headers = {"ETag": f'"{result["version"]}"'} if "version" in result else None
-    return JSONResponse(result, status_code=201, headers=headers)
+    return Response(to_json(result), status_code=201, headers=headers, media_type="application/json")
 
 
 @router.post(
@@ -108,7 +122,7 @@ async def _create_idempotently(
 )
 async def create_order(
     request: Request,
-    session: SessionDep,
+    autocommit: AutocommitDep,
     factory: SessionFactoryDep,
     principal: OrderPlacer,
     catalog: CatalogDep,
@@ -117,26 +131,21 @@ async def create_order(
 ) -> Any:
     """Order items from the current menu; each becomes a ticket for its lead department (enterprise)."""
 
-    async def create() -> dict[str, Any]:
-        calendar = await calendar_service.load_calendar(session, cache=request.state.calendar_cache)
+    async def create(db: AsyncConnection) -> dict[str, Any]:
         order, tickets = await service.place_order(
-            session,
+            db,
             catalog=catalog,
-            calendar=calendar,
+            numbers=request.state.ticket_numbers,
+            calendar_cache=request.state.calendar_cache,
             principal=principal,
             lines=[(line.item_code, line.note) for line in body.items],
             policy=request.state.sla_policy,
         )
         return OrderRead.model_validate(
-            {
-                "id": order.id,
-                "enterprise_id": order.enterprise_id,
-                "created_at": order.created_at,
-                "tickets": [service.ticket_read(ticket, principal) for ticket in tickets],
-            }
+            {**order, "tickets": [ticket.shown_to(principal) for ticket in tickets]}
         ).model_dump(mode="json")
 
-    return await _create_idempotently(request, session, factory, principal, idempotency_key, body, create)
+    return await _create(request, autocommit, factory, principal, idempotency_key, body, create)
 
 
 @router.post(
@@ -148,7 +157,7 @@ async def create_order(
 )
 async def create_ticket(
     request: Request,
-    session: SessionDep,
+    autocommit: AutocommitDep,
     factory: SessionFactoryDep,
     principal: RequestFiler,
     catalog: CatalogDep,
@@ -157,26 +166,26 @@ async def create_ticket(
 ) -> Any:
     """File a free-form request or complaint (enterprise; dispatcher on behalf of one, e.g. a visit)."""
 
-    async def create() -> dict[str, Any]:
-        calendar = await calendar_service.load_calendar(session, cache=request.state.calendar_cache)
-        ticket = await service.file_request(
-            session,
+    async def create(db: AsyncConnection) -> dict[str, Any]:
+        created = await service.file_request(
+            db,
             catalog=catalog,
-            calendar=calendar,
+            numbers=request.state.ticket_numbers,
+            calendar_cache=request.state.calendar_cache,
             principal=principal,
             data=body,
             policy=request.state.sla_policy,
         )
-        return service.ticket_json(ticket, principal)
+        return created.shown_to(principal)
 
-    return await _create_idempotently(request, session, factory, principal, idempotency_key, body, create)
+    return await _create(request, autocommit, factory, principal, idempotency_key, body, create)
 
 
 @router.get(
     "/tickets", response_model=Page[TicketRead], tags=["tickets"], responses=problem_responses(400, 401, 403, 422)
 )
 async def list_tickets(
-    db: ReadConnectionDep,
+    db: AutocommitDep,
     principal: CurrentPrincipal,
     page: PageDep,
     status: TicketStatus | None = None,
@@ -217,7 +226,7 @@ async def list_tickets(
     tags=["tickets"],
     responses=problem_responses(400, 401, 403, 404, 422),
 )
-async def get_ticket(db: ReadConnectionDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Response:
+async def get_ticket(db: AutocommitDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Response:
     """One ticket if the caller may see it; ETag = version (enterprise, staff, dispatcher, supervisor, admin)."""
     ticket = await service.read_ticket(db, ticket_id=ticket_id, principal=principal)
     return _ticket_response(ticket, principal)
@@ -229,7 +238,7 @@ async def get_ticket(db: ReadConnectionDep, principal: CurrentPrincipal, ticket_
     tags=["tickets"],
     responses=problem_responses(400, 401, 403, 404, 422),
 )
-async def ticket_events(db: ReadConnectionDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Any:
+async def ticket_events(db: AutocommitDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Any:
     """The ticket's audit trail, oldest first (whoever may see the ticket)."""
     await service.read_ticket(db, ticket_id=ticket_id, principal=principal)
     return await service.list_events(db, ticket_id=ticket_id)
@@ -277,7 +286,7 @@ async def give_feedback(
     tags=["tickets"],
     responses=problem_responses(400, 401, 403, 404, 422),
 )
-async def list_feedback(db: ReadConnectionDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Any:
+async def list_feedback(db: AutocommitDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Any:
     """Every rating the ticket received (whoever may see the ticket)."""
     await service.read_ticket(db, ticket_id=ticket_id, principal=principal)
     return await service.list_feedback(db, ticket_id=ticket_id)

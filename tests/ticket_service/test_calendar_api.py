@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.db import utcnow
 from tests.conftest import Platform
-from tests.ticket_service.helpers import deadlines_for, utc
-from ticket_service.models import CalendarChange, CalendarDay, OutboxEvent
+from tests.ticket_service.helpers import assert_problem, count, deadlines_for, file_request, utc
+from ticket_service import service
+from ticket_service.models import CalendarChange, CalendarDay, CalendarYear, OutboxEvent, Ticket
 
 SHANGHAI_MIDNIGHT = "T16:00:00Z"  # the end of a local day (24:00 +08:00), in UTC
 
@@ -69,6 +73,43 @@ async def test_a_deadline_in_2027_is_provisional_until_the_notice_is_loaded(plat
     after = await deadlines_for(platform, "2026-12-30T10:00:00+08:00")
     assert after["provisional"] is False
     assert after["final_due"] == "2027-01-08" + SHANGHAI_MIDNIGHT  # 12-31, 01-05, 06, 07, 08
+
+
+async def test_a_change_made_by_another_replica_reaches_the_next_ticket(
+    platform: Platform, session: AsyncSession
+) -> None:
+    """Another process changed the overlay, so this one's cached calendar is stale: the creating
+    statement finds the overlay moved, and the ticket is built again on the new calendar."""
+    first = await file_request(platform)
+    assert first.status_code == 201, first.text
+    accept_day = date.fromisoformat(first.json()["accept_due"][:10])  # 24:00 local is 16:00 UTC that day
+    year = await session.get(CalendarYear, accept_day.year)
+    if year is None:
+        session.add(CalendarYear(year=accept_day.year, revision=1, updated_by="another-replica", updated_at=utcnow()))
+    else:
+        year.revision, year.updated_at = year.revision + 1, utcnow()
+    session.add(CalendarDay(day=accept_day, year=accept_day.year, is_workday=False, note="停电停工"))
+    await session.flush()
+
+    second = await file_request(platform)
+    assert second.status_code == 201, second.text
+    assert date.fromisoformat(second.json()["accept_due"][:10]) > accept_day
+    expected = await deadlines_for(platform, second.json()["received_at"])
+    assert second.json()["accept_due"] == expected["accept_due"]
+    assert second.json()["final_due"] == expected["final_due"]
+
+
+async def test_a_calendar_that_keeps_changing_is_a_409_and_nothing_is_saved(
+    platform: Platform, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def overlay_always_moved(*args: object, **kwargs: object) -> bool:
+        return False
+
+    tickets_before = await count(session, Ticket)
+    monkeypatch.setattr(service, "insert_together", overlay_always_moved)
+    response = await file_request(platform)
+    assert_problem(response, 409, "calendar_changing")
+    assert await count(session, Ticket) == tickets_before
 
 
 async def test_an_incomplete_overlay_keeps_the_year_provisional(platform: Platform) -> None:

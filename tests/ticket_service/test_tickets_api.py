@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from catalog_service.seed_data import ITEMS
+from services.db import writes_in_one_statement
 from tests.catalog_service.helpers import item_payload
 from tests.conftest import Platform
 from tests.ticket_service.helpers import (
@@ -44,7 +46,8 @@ from tests.ticket_service.helpers import (
 )
 from ticket_service import lifecycle
 from ticket_service.lifecycle import Actor, TicketFacts
-from ticket_service.models import Order, OutboxEvent, Ticket
+from ticket_service.models import Order, OutboxEvent, Ticket, TicketNumber
+from ticket_service.service import TicketNumbers
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ITEM_KEYS = {"code", "title", "category_code", "lead_department_code", "co_department_codes", "sla_profile"}
@@ -210,6 +213,32 @@ async def test_ticket_numbers_are_unique_and_increasing(platform: Platform) -> N
     assert len(set(all_numbers)) == 5
     assert all(re.fullmatch(NUMBER_PATTERN, n) for n in all_numbers)
     assert [int(n[9:]) for n in all_numbers] == sorted(int(n[9:]) for n in all_numbers)
+
+
+async def test_numbers_are_reserved_ahead_only_where_none_is_ever_handed_out_twice(
+    connection: AsyncConnection,
+) -> None:
+    """PostgreSQL's sequence never reissues a number, so a batch is reserved ahead and most
+    creations spend no statement on theirs; SQLite's rowid would (after a rollback), so there
+    each creation takes its own, in its own transaction."""
+    numbers = TicketNumbers(batch=5)
+
+    async def reserved() -> int:
+        return int((await connection.execute(select(func.count()).select_from(TicketNumber))).scalar_one())
+
+    before = await reserved()
+    first = await numbers.take(connection, 2)
+    after_first = await reserved()
+    second = await numbers.take(connection, 2)
+    after_second = await reserved()
+    third = await numbers.take(connection, 4)
+    taken = first + second + third
+    assert len(set(taken)) == 8
+    assert taken == sorted(taken)
+    if writes_in_one_statement(connection):
+        assert (after_first - before, after_second - after_first, await reserved() - after_second) == (5, 0, 5)
+    else:
+        assert (after_first - before, after_second - after_first, await reserved() - after_second) == (2, 2, 4)
 
 
 async def test_enterprise_files_a_request(platform: Platform, session: AsyncSession) -> None:
