@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware import Middleware
 
 from services.auth import TokenVerifier
-from services.db import create_engine, create_sessionmaker
+from services.db import create_engine, create_sessionmaker, database_for
 from services.errors import install_problem_handlers
 from services.http import create_http_client
 from services.observability import RequestContextMiddleware, configure_logging
@@ -59,11 +59,13 @@ def open_base_state(settings: ServiceSettings, stack: AsyncExitStack) -> State:
     configure_logging(level=settings.log_level, json=settings.log_json, service=settings.service_name)
     engine = create_engine(settings.effective_database_url)
     stack.push_async_callback(engine.dispose)
+    sessionmaker = create_sessionmaker(engine)
     return {
         "settings": settings,
         "token_verifier": TokenVerifier(settings),
         "engine": engine,
-        "sessionmaker": create_sessionmaker(engine),
+        "sessionmaker": sessionmaker,
+        "database": database_for(engine, sessionmaker),
     }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,15 @@ from gateway.settings import GatewaySettings
 from notification_service.app import create_app as create_notification_app
 from notification_service.settings import NotificationSettings
 from services.cli import migrate, seed
-from services.db import create_engine, get_autocommit_connection, get_session, get_sessionmaker
+from services.db import (
+    Database,
+    create_engine,
+    get_autocommit_connection,
+    get_database,
+    get_session,
+    get_sessionmaker,
+    writes_in_one_statement,
+)
 from services.embedded_redis import EmbeddedRedis
 from services.settings import SharedSettings
 from tests.support import bearer, login, reset_database
@@ -158,10 +166,20 @@ async def platform_apps(engine: AsyncEngine, base_env: dict[str, str]) -> AsyncI
         assert holder.sessionmaker is not None, "platform used outside a test transaction"
         return holder.sessionmaker
 
+    @asynccontextmanager
+    async def test_connection() -> AsyncIterator[AsyncConnection]:
+        assert holder.connection is not None, "platform used outside a test transaction"
+        yield holder.connection
+
+    async def test_database() -> Database:
+        assert holder.connection is not None, "platform used outside a test transaction"
+        return Database(test_sessionmaker(), test_connection, writes_in_one_statement(holder.connection))
+
     overrides = {
         get_session: test_session,
         get_autocommit_connection: test_autocommit_connection,
         get_sessionmaker: test_sessionmaker,
+        get_database: test_database,
     }
     env = _settings_env(base_env)
     async with AsyncExitStack() as stack:

@@ -10,6 +10,7 @@ statement on PostgreSQL, atomic without a transaction), so the same holds there.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import secrets
@@ -218,7 +219,14 @@ def allowed_action_names(ticket: TicketView, principal: Principal | None) -> lis
     """What `principal` may do to the ticket now (nothing for an event's reader)."""
     if principal is None:
         return []
-    return [a.value for a in lifecycle.allowed_actions(_facts(ticket), lifecycle.Actor.from_principal(principal))]
+    return list(_allowed_names(_facts(ticket), lifecycle.Actor.from_principal(principal)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _allowed_names(facts: lifecycle.TicketFacts, actor: lifecycle.Actor) -> tuple[str, ...]:
+    # The state machine is pure, and a caller asks about the same few (ticket, caller) shapes
+    # again and again: every response carries its allowed actions.
+    return tuple(action.value for action in lifecycle.allowed_actions(facts, actor))
 
 
 def ticket_read(ticket: TicketView, principal: Principal | None) -> dict[str, Any]:

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pydantic_core import to_json
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.auth import CurrentPrincipal, Principal, Role, require_roles
-from services.db import AutocommitDep, SessionDep, SessionFactoryDep, writes_in_one_statement
+from services.db import AutocommitDep, Database, DatabaseDep, SessionDep
 from services.errors import problem_responses
 from services.pagination import Page, PageDep
 from ticket_service import calendar_service, idempotency, lifecycle, service
@@ -73,8 +73,7 @@ def _ticket_response(ticket: service.TicketView, principal: Principal) -> JSONRe
 
 async def _create(
     request: Request,
-    autocommit: AsyncConnection,
-    factory: async_sessionmaker[AsyncSession],
+    database: Database,
     principal: Principal,
     key: str | None,
     payload: BaseModel,
@@ -84,12 +83,14 @@ async def _create(
     replay a finished result, refuse a key in flight or reused with another payload, and release
     the key if `create` fails.
 
-    On PostgreSQL a creation is one statement, atomic by itself, so without a key it runs on the
+    On PostgreSQL a creation is one statement, atomic by itself, so without a key it runs on an
     autocommit connection (BEGIN and COMMIT would cost as much again). With a key, the stored
     response must commit with what was created, and on SQLite the inserts need a transaction:
     then it runs in a transaction of its own that commits before the response is sent."""
-    if key is None and writes_in_one_statement(autocommit):
-        return _created(await create(autocommit))
+    if key is None and database.writes_in_one_statement:
+        async with database.autocommit() as connection:
+            return _created(await create(connection))
+    factory = database.sessionmaker
     if key is not None:
         request_hash = idempotency.fingerprint(request.method, request.url.path, payload.model_dump(mode="json"))
         replay = await idempotency.claim(factory, principal=principal.subject, key=key, request_hash=request_hash)
@@ -122,8 +123,7 @@ def _created(result: dict[str, Any]) -> Response:
 )
 async def create_order(
     request: Request,
-    autocommit: AutocommitDep,
-    factory: SessionFactoryDep,
+    database: DatabaseDep,
     principal: OrderPlacer,
     catalog: CatalogDep,
     body: OrderCreate,
@@ -145,7 +145,7 @@ async def create_order(
             {**order, "tickets": [ticket.shown_to(principal) for ticket in tickets]}
         ).model_dump(mode="json")
 
-    return await _create(request, autocommit, factory, principal, idempotency_key, body, create)
+    return await _create(request, database, principal, idempotency_key, body, create)
 
 
 @router.post(
@@ -157,8 +157,7 @@ async def create_order(
 )
 async def create_ticket(
     request: Request,
-    autocommit: AutocommitDep,
-    factory: SessionFactoryDep,
+    database: DatabaseDep,
     principal: RequestFiler,
     catalog: CatalogDep,
     body: TicketCreate,
@@ -178,7 +177,7 @@ async def create_ticket(
         )
         return created.shown_to(principal)
 
-    return await _create(request, autocommit, factory, principal, idempotency_key, body, create)
+    return await _create(request, database, principal, idempotency_key, body, create)
 
 
 @router.get(
