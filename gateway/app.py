@@ -14,7 +14,7 @@ from starlette.types import ASGIApp
 from gateway.proxy import AiohttpUpstream, ProxyMiddleware
 from gateway.routes import router
 from gateway.settings import GatewaySettings
-from services.app import open_base_state
+from services.app import open_base_state, telemetry_config
 from services.errors import install_problem_handlers
 from services.http import create_http_client
 from services.observability import RequestContextMiddleware
@@ -115,6 +115,7 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        telemetry=telemetry_config(settings),
     )
     install_problem_handlers(app)
     app.include_router(router)

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware import Middleware
@@ -53,6 +54,12 @@ def health_response(service_name: str, checks: dict[str, str]) -> JSONResponse:
     )
 
 
+def telemetry_config(settings: ServiceSettings) -> TelemetryConfig:
+    """FastAPI's OpenTelemetry hooks, as `OTEL_ENABLED` says."""
+    enabled = settings.otel_enabled
+    return {"tracing": enabled, "metrics": enabled, "logs": enabled}
+
+
 def open_base_state(settings: ServiceSettings, stack: AsyncExitStack) -> State:
     """What every app's lifespan starts with (the gateway's too): its logging, its database
     engine and sessions, and its token checks; the engine closes with `stack`."""
@@ -92,7 +99,13 @@ def create_service_app(
                 await extra_lifespan(state, stack)
             yield state
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        telemetry=telemetry_config(settings),
+    )
     install_problem_handlers(app)
     install_problem_openapi(app, tags=tags)
     app.include_router(health_router(settings.service_name))

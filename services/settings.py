@@ -50,6 +50,10 @@ class SharedSettings(BaseSettings):
     demo_password: SecretStr = Field(SecretStr(DEFAULT_DEMO_PASSWORD), validation_alias=_env("DEMO_PASSWORD"))
     log_level: str = Field("INFO", validation_alias=_env("LOG_LEVEL"))
     log_json: bool = Field(True, validation_alias=_env("LOG_JSON"))
+    # FastAPI's own OpenTelemetry spans and metrics: off unless asked for, since it looks up the
+    # global OTel providers on every request (a few percent of a fast one) and the platform
+    # carries its own request id and traceparent.
+    otel_enabled: bool = Field(False, validation_alias=_env("OTEL_ENABLED"))
     bind_host: str = Field("127.0.0.1", validation_alias=_env("BIND_HOST"))
     gateway_url: str = Field("http://127.0.0.1:8000", validation_alias=_env("GATEWAY_URL"))
     catalog_url: str = Field("http://127.0.0.1:8001", validation_alias=_env("CATALOG_URL"))

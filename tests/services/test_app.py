@@ -13,8 +13,10 @@ from fastapi.routing import APIRoute
 
 from catalog_service.app import create_app as create_catalog_app
 from gateway.app import create_app as create_gateway_app
+from gateway.settings import GatewaySettings
 from notification_service.app import create_app as create_notification_app
 from ticket_service.app import create_app as create_ticket_app
+from ticket_service.settings import TicketSettings
 
 APPS = {
     "gateway": create_gateway_app,
@@ -54,3 +56,12 @@ def test_every_endpoint_and_dependency_is_async(service: str) -> None:
         if not inspect.iscoroutinefunction(route.endpoint) or any(_sync_dependencies(route.dependant))
     }
     assert offenders == {}
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_fastapis_own_opentelemetry_follows_the_setting(enabled: bool) -> None:
+    """Off by default: it looks up the global OTel providers on every request."""
+    settings = TicketSettings(otel_enabled=enabled)
+    for app in (create_ticket_app(settings), create_gateway_app(GatewaySettings(otel_enabled=enabled))):
+        assert {app._telemetry[key] for key in ("tracing", "metrics", "logs")} == {enabled}
+    assert TicketSettings().otel_enabled is False
