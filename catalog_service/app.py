@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
-from catalog_service.routes import router
+from catalog_service.routes import routers
 from catalog_service.settings import CatalogSettings
 from services.app import create_service_app
 from services.read_cache import ReadCache, ReadCacheMiddleware
@@ -28,7 +28,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         title="965808 catalogue service",
         description="The service menu: departments, categories, items, policies and menu editions.",
         settings=settings,
-        routers=[router],
+        routers=routers,
         tags=TAGS,
         middleware=[Middleware(ReadCacheMiddleware, cache=read_cache)],
     )

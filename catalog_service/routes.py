@@ -54,7 +54,6 @@ SearchQuery = Annotated[
     str | None, Query(min_length=1, max_length=100, description="Substring of title or description (Chinese works).")
 ]
 
-router = APIRouter(prefix="/api/v1")
 
 _adapters: dict[Any, TypeAdapter[Any]] = {}
 
@@ -79,7 +78,7 @@ def _read(request: Request, model: Any, row: dict[str, Any]) -> Response:
 
 # Departments
 
-departments = APIRouter(tags=["departments"])
+departments = APIRouter(prefix="/api/v1", tags=["departments"])
 
 
 @departments.get("/departments", response_model=Page[DepartmentRead], responses=LIST)
@@ -127,7 +126,7 @@ async def withdraw_department(session: SessionDep, _: AdminPrincipal, code: Depa
 
 # Categories
 
-categories = APIRouter(tags=["categories"])
+categories = APIRouter(prefix="/api/v1", tags=["categories"])
 
 
 @categories.get("/categories", response_model=Page[CategoryRead], responses=LIST)
@@ -173,7 +172,7 @@ async def withdraw_category(session: SessionDep, _: AdminPrincipal, code: Catego
 
 # Policies
 
-policies = APIRouter(tags=["policies"])
+policies = APIRouter(prefix="/api/v1", tags=["policies"])
 
 
 @policies.get("/policies", response_model=Page[PolicyRead], responses=LIST)
@@ -228,7 +227,7 @@ async def withdraw_policy(session: SessionDep, _: AdminPrincipal, code: PolicyCo
 
 # Service items
 
-items = APIRouter(tags=["items"])
+items = APIRouter(prefix="/api/v1", tags=["items"])
 
 
 @items.get("/items", response_model=Page[ItemRead], responses=LIST)
@@ -296,7 +295,7 @@ async def withdraw_item(session: SessionDep, _: AdminPrincipal, code: ItemCodePa
 
 # Menu editions
 
-menus = APIRouter(tags=["menus"])
+menus = APIRouter(prefix="/api/v1", tags=["menus"])
 
 
 @menus.get("/menus", response_model=Page[MenuRead], responses=LIST)
@@ -352,5 +351,4 @@ async def withdraw_menu(session: SessionDep, _: AdminPrincipal, code: MenuCodePa
     return await service.withdraw_menu(session, code=code)
 
 
-for sub in (departments, categories, policies, items, menus):
-    router.include_router(sub)
+routers = (departments, categories, policies, items, menus)

@@ -12,7 +12,7 @@ from services.http import create_http_client
 from services.queue import LazyQueue
 from ticket_service.calendar_service import CalendarCache
 from ticket_service.catalog_client import CatalogClient
-from ticket_service.routes import router
+from ticket_service.routes import routers
 from ticket_service.service import TicketNumbers
 from ticket_service.settings import TicketSettings
 from ticket_service.ticket_routes import router as ticket_router
@@ -50,7 +50,7 @@ def create_app(
         title="965808 ticket service",
         description="Enterprises, orders and tickets under the 1-3-5 rule; the working-day calendar.",
         settings=settings,
-        routers=[ticket_router, router],
+        routers=[ticket_router, *routers],
         tags=TAGS,
         extra_lifespan=extra,
     )

@@ -38,8 +38,7 @@ from ticket_service.schemas import (
     SweepRequest,
 )
 
-router = APIRouter(prefix="/api/v1")
-calendar = APIRouter(prefix="/calendar", tags=["calendar"])
+calendar = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
 
 YearPath = Annotated[int, Path(ge=MIN_YEAR, le=MAX_YEAR, description=f"{MIN_YEAR}–{MAX_YEAR}")]
 SupervisorOrAdmin = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SUPERVISOR))]
@@ -106,12 +105,9 @@ async def year_changes(db: AutocommitDep, _: SupervisorOrAdmin, year: YearPath) 
     return await calendar_service.list_changes(db, year=year)
 
 
-router.include_router(calendar)
-
-
 # Enterprises
 
-enterprises = APIRouter(prefix="/enterprises", tags=["enterprises"])
+enterprises = APIRouter(prefix="/api/v1/enterprises", tags=["enterprises"])
 EnterpriseRegistrar = Annotated[Principal, Depends(require_roles(Role.DISPATCHER, Role.ADMIN))]
 EnterpriseReader = Annotated[
     Principal, Depends(require_roles(Role.ENTERPRISE, Role.STAFF, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN))
@@ -161,12 +157,9 @@ async def update_enterprise(
     return service.enterprise_read(enterprise, principal)
 
 
-router.include_router(enterprises)
-
-
 # The SLA clock
 
-sla = APIRouter(prefix="/sla", tags=["sla"])
+sla = APIRouter(prefix="/api/v1/sla", tags=["sla"])
 SlaOperator = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SUPERVISOR))]
 
 
@@ -229,4 +222,4 @@ async def sla_status(request: Request, session: SessionDep, _: SlaOperator) -> A
     }
 
 
-router.include_router(sla)
+routers = (calendar, enterprises, sla)
