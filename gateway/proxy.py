@@ -89,6 +89,11 @@ class AiohttpUpstream:
                 response_headers = [(k.lower(), v) for k, v in response.raw_headers if k.lower() not in RESPONSE_DROP]
                 await send({"type": "http.response.start", "status": response.status, "headers": response_headers})
                 started = True
+                length = response.content_length
+                if length is not None and length <= STREAM_THRESHOLD:
+                    # The common small answer in one message: one write to the client.
+                    await send({"type": "http.response.body", "body": await response.read()})
+                    return
                 async for chunk in response.content.iter_chunked(STREAM_THRESHOLD):
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b""})
