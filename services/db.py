@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import pydantic_core
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, DateTime, Table, bindparam, event, insert, select
+from sqlalchemy import ColumnElement, DateTime, Table, bindparam, event, insert, literal, select
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -236,13 +236,16 @@ def _insert_together_statement(
     """One statement per shape (its tables and columns, and the condition), with a bound
     parameter `r<row>_<column>` for each value: building the statement and its cache key per
     call would cost more than running it."""
+    # The condition is read once, in a CTE each insert selects from (none when it is false).
+    guard = None if only_if is None else select(literal(1).label("holds")).where(only_if).cte("guard")
     inserts = []
     for n, (table, keys) in enumerate(shape):
         values = select(*(bindparam(f"r{n}_{key}", type_=table.c[key].type) for key in keys))
-        inserts.append(insert(table).from_select(keys, values if only_if is None else values.where(only_if)))
+        inserts.append(insert(table).from_select(keys, values if guard is None else values.select_from(guard)))
     *earlier, last = inserts
     first_column = shape[-1][0].c[shape[-1][1][0]]
-    return last.returning(first_column).add_cte(*(statement.cte(f"write_{n}") for n, statement in enumerate(earlier)))
+    ctes = [statement.cte(f"write_{n}") for n, statement in enumerate(earlier)]
+    return last.returning(first_column).add_cte(*([guard] if guard is not None else []), *ctes)
 
 
 def _table(entity: type[Base]) -> Table:
