@@ -27,7 +27,8 @@ def create_app() -> FastAPI:
         yield {"engine": engine}
         await engine.dispose()
 
-    app = FastAPI(lifespan=lifespan)
+    # FastAPI's OpenTelemetry hooks are off, as in the platform's apps (OTEL_ENABLED unset).
+    app = FastAPI(lifespan=lifespan, telemetry={"tracing": False, "metrics": False, "logs": False})
     table = ServiceItem.__table__
 
     @app.get("/health")
