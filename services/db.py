@@ -161,10 +161,12 @@ class Database:
 
 
 def database_for(engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]) -> Database:
+    # The same pool, its connections switched to autocommit as they are checked out.
+    autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+
     @asynccontextmanager
     async def autocommit() -> AsyncIterator[AsyncConnection]:
-        async with engine.connect() as connection:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with autocommit_engine.connect() as connection:
             yield connection
 
     return Database(sessionmaker, autocommit, engine.dialect.name == "postgresql")
