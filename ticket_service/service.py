@@ -204,13 +204,17 @@ def _ticket_values(ticket: TicketView) -> dict[str, Any]:
 
 
 def _facts(ticket: TicketView) -> lifecycle.TicketFacts:
-    values = ticket if isinstance(ticket, Mapping) else _ticket_values(ticket)
-    paused_from = values.get("paused_from")  # a new ticket's values leave out what is still null
+    if isinstance(ticket, Mapping):  # a new ticket's values leave out what is still null
+        status, department, codes = ticket["status"], ticket["department_code"], ticket["co_department_codes"]
+        enterprise_id, paused_from = ticket["enterprise_id"], ticket.get("paused_from")
+    else:
+        status, department, codes = ticket.status, ticket.department_code, ticket.co_department_codes
+        enterprise_id, paused_from = ticket.enterprise_id, ticket.paused_from
     return lifecycle.TicketFacts(
-        status=lifecycle.Status(values["status"]),
-        department_code=values["department_code"],
-        co_department_codes=tuple(values["co_department_codes"] or ()),
-        enterprise_id=values["enterprise_id"],
+        status=lifecycle.Status(status),
+        department_code=department,
+        co_department_codes=tuple(codes or ()),
+        enterprise_id=enterprise_id,
         paused_from=lifecycle.Status(paused_from) if paused_from else None,
     )
 
