@@ -538,6 +538,8 @@ class TicketDraft:
     order_id: str | None = None
     sla_profile: str = "1-3-5"
     note: str = ""
+    # A dispatcher's record of a visit names when it really came in: kept in the audit trail.
+    received_at_given: bool = False
 
 
 _TAKE_NUMBERS = insert(TicketNumber).returning(TicketNumber.seq, sort_by_parameter_order=True)
@@ -676,7 +678,7 @@ def _creation_rows(
         number = f"T{now.astimezone(SHANGHAI):%Y%m%d}{seq:06d}"
         ticket = _new_ticket(draft, number=number, calendar=calendar, policy=policy, principal=principal, now=now)
         changes: dict[str, Any] = {"status": (None, ticket["status"]), "department_code": (None, draft.department_code)}
-        if draft.received_at != now:
+        if draft.received_at_given:
             changes["received_at"] = (None, draft.received_at)
         event = _event_values(
             ticket_id=ticket["id"],
@@ -833,6 +835,7 @@ async def file_request(
         received_at=received_at.astimezone(UTC),
         department_code=data.department_code,
         category_code=data.category_code,
+        received_at_given=data.received_at is not None,
     )
     (ticket,) = await _create_tickets(
         db, numbers=numbers, calendar_cache=calendar_cache, principal=principal, drafts=[draft], policy=policy

@@ -253,6 +253,8 @@ async def test_enterprise_files_a_request(platform: Platform, session: AsyncSess
     stored = await session.get(Ticket, ticket["id"])
     assert stored is not None and stored.created_by == "enterprise-1"
     assert [row.event_type for row in await outbox_rows(session, ticket["id"])] == ["ticket.created"]
+    created = (await events(platform, ticket["id"]))[0]
+    assert set(created["changes"]) == {"status", "department_code"}  # received now: nothing to record
 
 
 async def test_dispatcher_records_a_visit_received_days_ago(platform: Platform) -> None:
