@@ -169,7 +169,7 @@ def database_for(engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSess
         async with autocommit_engine.connect() as connection:
             yield connection
 
-    return Database(sessionmaker, autocommit, engine.dialect.name == "postgresql")
+    return Database(sessionmaker, autocommit, writes_in_one_statement(engine))
 
 
 async def get_database(request: Request) -> Database:
@@ -192,10 +192,10 @@ AutocommitDep = Annotated[AsyncConnection, Depends(get_autocommit_connection, sc
 Reader = AsyncConnection | AsyncSession
 
 
-def writes_in_one_statement(connection: AsyncConnection) -> bool:
+def writes_in_one_statement(bind: AsyncConnection | AsyncEngine) -> bool:
     """Whether `insert_together` is one statement here, so atomic without a transaction: on
     PostgreSQL it is; SQLite has no INSERT in a WITH clause and needs the caller's transaction."""
-    return connection.dialect.name == "postgresql"
+    return bind.dialect.name == "postgresql"
 
 
 async def insert_together(
@@ -224,7 +224,8 @@ async def insert_together(
         for entity, values in rows:
             await connection.execute(insert(_table(entity)), dict(values))
         return True
-    filled = [(_table(entity), _with_defaults(_table(entity), values)) for entity, values in rows]
+    tables = [_table(entity) for entity, _ in rows]
+    filled = [(table, _with_defaults(table, values)) for table, (_, values) in zip(tables, rows, strict=True)]
     statement = _insert_together_statement(tuple((table, tuple(values)) for table, values in filled), only_if)
     bound = {f"r{n}_{key}": value for n, (_, values) in enumerate(filled) for key, value in values.items()}
     result = await connection.execute(statement, {**bound, **(parameters or {})})

@@ -367,14 +367,14 @@ def event_hash(prev_hash: str, content: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + _canonical(content)).encode()).hexdigest()
 
 
+_EVENT_CONTENT = ("ticket_id", "seq", "action", "actor", "role", "at", "from_status", "to_status", "note", "changes")
+
+
 def _event_content(event: TicketEvent | Mapping[Any, Any]) -> dict[str, Any]:
     values = event if isinstance(event, Mapping) else {key: getattr(event, key) for key in _EVENT_CONTENT}
     content = {key: values[key] for key in _EVENT_CONTENT}
     content["at"] = values["at"].astimezone(UTC).isoformat()
     return content
-
-
-_EVENT_CONTENT = ("ticket_id", "seq", "action", "actor", "role", "at", "from_status", "to_status", "note", "changes")
 
 
 def _jsonable(value: Any) -> Any:
@@ -906,7 +906,7 @@ async def apply_action(
     except lifecycle.ActionNotAllowed as exc:
         raise InvalidTransition(str(exc), state=ticket.status, action=action.value) from exc
     now = now or utcnow()
-    before = {c.key: getattr(ticket, c.key) for c in Ticket.__mapper__.column_attrs}
+    before = _ticket_values(ticket)
     ticket.status = transition.to_status.value
     note = data.note
     if action == lifecycle.Action.ACCEPT:
@@ -958,7 +958,7 @@ async def apply_action(
         recompute_deadlines(ticket, calendar)
     touch(ticket, now)
     schedule_sla(ticket, calendar, policy)
-    after = {c.key: getattr(ticket, c.key) for c in Ticket.__mapper__.column_attrs}
+    after = _ticket_values(ticket)
     changes = {key: (before[key], after[key]) for key in after if before[key] != after[key] and key not in _UNAUDITED}
     await append_event(
         session,
