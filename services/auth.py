@@ -9,8 +9,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
@@ -18,33 +16,24 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from services.errors import Forbidden, NotAuthenticated
+from services.principals import Principal, Role
 from services.settings import SharedSettings
+
+__all__ = [
+    "AdminPrincipal",
+    "BearerPrincipal",
+    "CurrentPrincipal",
+    "OptionalPrincipal",
+    "Principal",
+    "Role",
+    "TokenVerifier",
+    "issue_token",
+    "require_roles",
+]
 
 TOKEN_URL = "/api/v1/auth/token"
 JWT_ALGORITHM = "HS256"
 JWT_AUDIENCE = "965808-api"
-
-
-class Role(StrEnum):
-    ENTERPRISE = "enterprise"
-    STAFF = "staff"
-    DISPATCHER = "dispatcher"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-    HOTLINE = "hotline"
-    INTEGRATION = "integration"
-    SYSTEM = "system"  # the SLA worker; never carried by a token
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: a person's account or an integration client."""
-
-    subject: str
-    role: Role
-    department_code: str | None = None
-    enterprise_id: str | None = None
-    scopes: tuple[str, ...] = ()
 
 
 def issue_token(settings: SharedSettings, principal: Principal) -> tuple[str, int]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, Protocol
 
-from services.auth import Role
+from services.principals import Role
 
 __all__ = [
     "FINAL_STATUSES",
@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 SYSTEM_ROLE: Final = "system"
-"""The role of the SLA worker acting on its own (not a `services.auth.Role`: no token carries it)."""
+"""The role of the SLA worker acting on its own (not a `services.principals.Role`: no token carries it)."""
 
 
 class Status(StrEnum):
@@ -128,7 +128,7 @@ class _PrincipalLike(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who takes the action. `role` is a `services.auth.Role` value or `SYSTEM_ROLE`."""
+    """Who takes the action. `role` is a `services.principals.Role` value or `SYSTEM_ROLE`."""
 
     subject: str
     role: str
@@ -137,7 +137,7 @@ class Actor:
 
     @classmethod
     def from_principal(cls, principal: _PrincipalLike) -> Actor:
-        """The actor for an authenticated caller (a `services.auth.Principal`)."""
+        """The actor for an authenticated caller (a `services.principals.Principal`)."""
         return cls(
             subject=principal.subject,
             role=str(principal.role),
