@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from services.cli import migrate
-from services.db import create_engine, create_sessionmaker
+from services.db import create_engine, create_sessionmaker, database_for
 from services.settings import DEFAULT_INTERNAL_TOKEN
 from tests.support import free_port, uvicorn_server
 from ticket_service import sla
@@ -117,7 +117,11 @@ async def time_relay(url: str, notification_url: str, events: int) -> tuple[floa
     async with httpx.AsyncClient(base_url=notification_url, timeout=30) as http:
         started = time.perf_counter()
         while batch := await relay_batch(
-            sessionmaker, http=http, url="/internal/events", token=DEFAULT_INTERNAL_TOKEN, batch_size=1000
+            database_for(engine, sessionmaker),
+            http=http,
+            url="/internal/events",
+            token=DEFAULT_INTERNAL_TOKEN,
+            batch_size=1000,
         ):
             published += len(batch)
         elapsed = time.perf_counter() - started

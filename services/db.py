@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import pydantic_core
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, DateTime, Table, bindparam, event, insert, literal, select
+from sqlalchemy import ColumnElement, DateTime, Select, Table, bindparam, event, func, insert, literal, select
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -153,11 +153,67 @@ SessionFactoryDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sess
 class Database:
     """A request's ways to the database in one dependency (each dependency costs FastAPI tens of
     microseconds per request): sessions for transactions, and an autocommit connection opened
-    only when the route needs one."""
+    only when the route needs one.
+
+    It is also the one seam that knows how this database writes: domain code asks it for an
+    atomic write (`atomic`), a claim of rows to work on (`claim`) or whether numbers may be
+    reserved ahead, and never tests which database it is on."""
 
     sessionmaker: async_sessionmaker[AsyncSession]
     autocommit: Callable[[], AbstractAsyncContextManager[AsyncConnection]]
     writes_in_one_statement: bool
+
+    @property
+    def reserves_numbers_ahead(self) -> bool:
+        """Whether a sequence value taken by a transaction that rolls back is never issued again
+        (PostgreSQL's sequences; SQLite's rowid would be), so values may be taken ahead of need."""
+        return self.writes_in_one_statement
+
+    @asynccontextmanager
+    async def atomic(self) -> AsyncIterator[AsyncConnection]:
+        """A connection on which one `insert_together` is atomic: on PostgreSQL an autocommit
+        connection (the statement is atomic by itself, and BEGIN and COMMIT would cost as much
+        again); on SQLite a transaction that commits on the way out."""
+        if self.writes_in_one_statement:
+            async with self.autocommit() as connection:
+                yield connection
+            return
+        # Rolled back on the way out of a failure: on SQLite it holds the one write lock.
+        async with self.sessionmaker() as session, session.begin():
+            yield await session.connection()
+
+    @asynccontextmanager
+    async def claim(
+        self, statement: Select[Any], *, one_holder_per: ColumnElement[Any] | None = None
+    ) -> AsyncIterator[list[Any]]:
+        """The entities `statement` selects, for this worker alone to work on and change; the
+        changes are written when the block ends without an error, and nothing otherwise.
+
+        PostgreSQL: the rows are locked FOR UPDATE SKIP LOCKED (other workers take others),
+        with at most one holder per `one_holder_per` key (an advisory lock), and stay locked
+        while the caller works, its I/O included. SQLite has one writer for the whole file (a
+        consumer the caller is talking to included): the rows are read and the lock released,
+        the caller works holding nothing, and its changes are written in a second short
+        transaction."""
+        if self.writes_in_one_statement:
+            if one_holder_per is not None:
+                statement = statement.where(func.pg_try_advisory_xact_lock(func.hashtext(one_holder_per)))
+            async with self.sessionmaker() as session:
+                claimed = list((await session.execute(statement.with_for_update(skip_locked=True))).scalars())
+                yield claimed
+                await session.commit()
+            return
+        async with self.sessionmaker() as session:
+            claimed = list((await session.execute(statement)).scalars())
+            # Detached before the rollback, which would otherwise expire what the caller reads.
+            session.expunge_all()
+            await session.rollback()
+        yield claimed
+        if claimed:
+            async with self.sessionmaker() as session:
+                for entity in claimed:
+                    await session.merge(entity)
+                await session.commit()
 
 
 def database_for(engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]) -> Database:

@@ -20,7 +20,7 @@ from arq import cron
 from arq.connections import RedisSettings
 from arq.worker import Worker, func
 
-from services.db import create_engine, create_sessionmaker
+from services.db import create_engine, create_sessionmaker, database_for
 from services.http import create_http_client
 from services.observability import configure_logging
 from services.redis import arq_redis_settings
@@ -44,6 +44,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     engine = create_engine(settings.effective_database_url)
     ctx["engine"] = engine
     ctx["sessionmaker"] = create_sessionmaker(engine)
+    ctx["database"] = database_for(engine, ctx["sessionmaker"])
     ctx["calendar_cache"] = CalendarCache(day_end=tickets.workday_end, tz=tickets.timezone)
     ctx["policy"] = tickets.sla_policy()
     ctx["catalog_http"] = create_http_client(base_url=settings.catalog_url, timeout=tickets.catalog_timeout_seconds)
@@ -100,7 +101,7 @@ async def relay_outbox(ctx: dict[str, Any]) -> int:
     while True:
         try:
             envelopes = await relay_batch(
-                ctx["sessionmaker"],
+                ctx["database"],
                 http=ctx["notify_http"],
                 url="/internal/events",
                 token=settings.internal_token.get_secret_value(),

@@ -10,12 +10,12 @@ from fastapi import FastAPI
 from services.app import State, create_service_app
 from services.http import create_http_client
 from services.queue import LazyQueue
+from ticket_service import calendar_routes, enterprise_routes, order_routes, sla_routes, ticket_routes
 from ticket_service.calendar_service import CalendarCache
 from ticket_service.catalog_client import CatalogClient
-from ticket_service.routes import routers
-from ticket_service.service import TicketNumbers
+from ticket_service.context import TicketContext
+from ticket_service.numbers import TicketNumbers
 from ticket_service.settings import TicketSettings
-from ticket_service.ticket_routes import router as ticket_router
 
 TAGS = [
     {"name": "tickets", "description": "Cases (诉求/工单) under the 1-3-5 rule, their audit trail and feedback."},
@@ -34,14 +34,18 @@ def create_app(
     settings = settings or TicketSettings()
 
     async def extra(state: State, stack: AsyncExitStack) -> None:
-        state["calendar_cache"] = CalendarCache(day_end=settings.workday_end, tz=settings.timezone)
-        state["ticket_numbers"] = TicketNumbers()
+        calendar_cache = CalendarCache(day_end=settings.workday_end, tz=settings.timezone)
         catalog_http = create_http_client(
             base_url=settings.catalog_url, timeout=settings.catalog_timeout_seconds, transport=catalog_transport
         )
         stack.push_async_callback(catalog_http.aclose)
-        state["catalog"] = CatalogClient(catalog_http)
-        state["sla_policy"] = settings.sla_policy()
+        state["calendar_cache"] = calendar_cache
+        state["ticket_context"] = TicketContext(
+            catalog=CatalogClient(catalog_http),
+            calendar_cache=calendar_cache,
+            numbers=TicketNumbers(reserve_ahead=state["database"].reserves_numbers_ahead),
+            policy=settings.sla_policy(),
+        )
         queue = LazyQueue(settings.effective_redis_url)
         stack.push_async_callback(queue.close)
         state["queue"] = queue
@@ -50,7 +54,13 @@ def create_app(
         title="965808 ticket service",
         description="Enterprises, orders and tickets under the 1-3-5 rule; the working-day calendar.",
         settings=settings,
-        routers=[ticket_router, *routers],
+        routers=[
+            order_routes.router,
+            ticket_routes.router,
+            calendar_routes.router,
+            enterprise_routes.router,
+            sla_routes.router,
+        ],
         tags=TAGS,
         extra_lifespan=extra,
     )

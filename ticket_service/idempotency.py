@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from services.db import utcnow
+from services.db import Database, utcnow
 from ticket_service.errors import IdempotencyKeyReused, RequestInFlight
 from ticket_service.models import IdempotencyKey
 
@@ -87,3 +88,52 @@ async def release(sessionmaker: async_sessionmaker[AsyncSession], *, principal: 
                 IdempotencyKey.principal == principal, IdempotencyKey.key == key, IdempotencyKey.state == "in_flight"
             )
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Once:
+    """A creating request's `Idempotency-Key`: whose, which key, and what was asked."""
+
+    principal: str
+    key: str
+    request_hash: str
+
+    @classmethod
+    def of(cls, *, principal: str, key: str | None, method: str, path: str, payload: Any) -> Once | None:
+        if key is None:
+            return None
+        return cls(principal=principal, key=key, request_hash=fingerprint(method, path, payload))
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """A creation's answer: its body, and whether it is the stored answer to a repeated key."""
+
+    body: dict[str, Any]
+    status: int = 201
+    replayed: bool = False
+
+
+async def run_once(
+    database: Database, *, once: Once | None, create: Callable[[AsyncConnection], Awaitable[dict[str, Any]]]
+) -> Created:
+    """Run `create` once per (caller, Idempotency-Key): replay a finished result, refuse a key
+    in flight or reused with another payload, and release the key if `create` fails. The stored
+    answer commits in the same transaction as what was created. Without a key the creation is
+    one atomic write (`Database.atomic`)."""
+    if once is None:
+        async with database.atomic() as connection:
+            return Created(await create(connection))
+    factory = database.sessionmaker
+    replay = await claim(factory, principal=once.principal, key=once.key, request_hash=once.request_hash)
+    if replay is not None:
+        return Created(replay.body, status=replay.status, replayed=True)
+    try:
+        # Rolled back on the way out of a failure: on SQLite it holds the write lock `release` needs.
+        async with factory() as session, session.begin():
+            body = await create(await session.connection())
+            await finish(session, principal=once.principal, key=once.key, status=201, body=body)
+    except BaseException:
+        await release(factory, principal=once.principal, key=once.key)
+        raise
+    return Created(body)

@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.db import utcnow
+from services.db import Database, utcnow
 from services.events import Envelope, make_envelope
 from ticket_service.models import OutboxEvent
 
@@ -54,7 +54,7 @@ class RelayFailed(Exception):
 
 
 async def relay_batch(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    database: Database,
     *,
     http: httpx.AsyncClient,
     url: str,
@@ -63,36 +63,19 @@ async def relay_batch(
 ) -> list[Envelope]:
     """Publish the oldest unpublished events (at least once, in order per aggregate).
 
-    PostgreSQL: rows are taken FOR UPDATE SKIP LOCKED, with an advisory lock per aggregate, and
-    held while the batch is posted, so several relays share the work and one ticket's events
-    stay with one relay, in `seq` order. SQLite has one writer for the whole file (the
-    consumer included), so there the batch is read, posted with no transaction open, and
-    marked published in a second short transaction."""
-    async with sessionmaker() as session:
-        postgres = session.get_bind().dialect.name == "postgresql"
-        statement = select(OutboxEvent).where(OutboxEvent.published_at.is_(None))
-        if postgres:
-            aggregate = OutboxEvent.aggregate_type + ":" + OutboxEvent.aggregate_id
-            statement = statement.where(func.pg_try_advisory_xact_lock(func.hashtext(aggregate)))
-        statement = statement.order_by(OutboxEvent.seq).limit(batch_size).with_for_update(skip_locked=True)
-        rows = list((await session.execute(statement)).scalars().all())
-        if not rows:
-            await session.rollback()
-            return []
+    The batch is claimed through the database's one claim (`Database.claim`): several relays
+    share the work, one ticket's events stay with one relay, in `seq` order, and a batch is
+    marked published (or its failure counted) only after the consumer answered."""
+    unpublished = (
+        select(OutboxEvent).where(OutboxEvent.published_at.is_(None)).order_by(OutboxEvent.seq).limit(batch_size)
+    )
+    aggregate = OutboxEvent.aggregate_type + ":" + OutboxEvent.aggregate_id
+    async with database.claim(unpublished, one_holder_per=aggregate) as rows:
         envelopes = [Envelope(**row.envelope) for row in rows]  # type: ignore[typeddict-item]
-        if postgres:
-            failure = await _post(http, url, token, envelopes)
-            _settle(rows, failure)
-            await session.commit()
-        else:
-            seqs = [row.seq for row in rows]
-            await session.rollback()
-    if not postgres:
+        if not envelopes:
+            return []
         failure = await _post(http, url, token, envelopes)
-        async with sessionmaker() as session:
-            rows = list((await session.execute(select(OutboxEvent).where(OutboxEvent.seq.in_(seqs)))).scalars())
-            _settle(rows, failure)
-            await session.commit()
+        _settle(rows, failure)
     if failure is not None:
         raise RelayFailed(failure)
     return envelopes

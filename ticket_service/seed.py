@@ -22,9 +22,9 @@ def demo_enterprise_ids() -> dict[str, str]:
 
 async def seed_enterprises(session: AsyncSession) -> int:
     """The two demo enterprises, through the ticket service's own domain function."""
+    from ticket_service.enterprises import create_enterprise
     from ticket_service.models import Enterprise
     from ticket_service.schemas import EnterpriseCreate
-    from ticket_service.service import create_enterprise
 
     created = 0
     for seed in ENTERPRISES:

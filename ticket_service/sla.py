@@ -10,6 +10,7 @@ happens once per ticket and deadline.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,12 +22,23 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.auth import Principal, Role
 from services.workdays import WorkCalendar
-from ticket_service import lifecycle, service
+from ticket_service import lifecycle
+from ticket_service.actions import ActionInput, apply_action, may_take
+from ticket_service.audit import preload_chain_heads
 from ticket_service.calendar_service import CalendarCache, load_calendar
 from ticket_service.catalog_client import CatalogClient
+from ticket_service.changes import (
+    TicketChange,
+    audited_changes,
+    flag_overdue,
+    recompute_deadlines,
+    schedule_sla,
+    sla_clock,
+)
 from ticket_service.errors import CatalogUnavailable
 from ticket_service.models import OutboxEvent, Ticket
 from ticket_service.sla_rules import DEADLINE_OF, SlaPolicy, Step, due_steps
+from ticket_service.views import values_of
 
 logger = structlog.get_logger(__name__)
 WORKER = Principal(subject="sla-worker", role=Role.SYSTEM)
@@ -80,41 +92,6 @@ def _deadline(ticket: Ticket, step: Step) -> datetime:
     return due
 
 
-def _flag(ticket: Ticket, deadline: str) -> dict[str, Any]:
-    """Mark `deadline` missed; returns the change for the audit trail."""
-    before = list(ticket.overdue)
-    if deadline not in before:
-        ticket.overdue = [*before, deadline]
-    ticket.is_overdue = True
-    return {"overdue": (before, list(ticket.overdue))}
-
-
-async def _record(
-    session: AsyncSession,
-    ticket: Ticket,
-    *,
-    action: str,
-    note: str,
-    event_type: str,
-    now: datetime,
-    changes: dict[str, Any] | None = None,
-) -> None:
-    """A worker's change that moves no status still leaves its audit link and its event."""
-    service.touch(ticket, now)
-    await service.append_event(
-        session,
-        ticket=ticket,
-        action=action,
-        principal=WORKER,
-        at=now,
-        from_status=ticket.status,
-        to_status=ticket.status,
-        note=note,
-        changes=changes or {},
-    )
-    await service.emit(session, ticket=ticket, event_types=[event_type], at=now)
-
-
 async def _co_departments(
     ticket: Ticket, catalog: CatalogClient | None, category_cache: dict[str, list[str]] | None
 ) -> list[str]:
@@ -131,6 +108,101 @@ async def _co_departments(
     return [code for code in codes if code != ticket.department_code]
 
 
+@dataclass(frozen=True, slots=True)
+class StepRun:
+    """One due step of one locked ticket, its change begun before anything moved."""
+
+    session: AsyncSession
+    ticket: Ticket
+    step: Step
+    change: TicketChange
+    calendar: WorkCalendar
+    catalog: CatalogClient | None
+    policy: SlaPolicy
+    now: datetime
+    category_cache: dict[str, list[str]] | None
+
+    async def record(self, *, note: str, event_type: str) -> None:
+        """A step that moves no status still leaves its audit link and its event."""
+        await self.change.record(
+            self.session,
+            action=STEP_NAMES[self.step],
+            principal=WORKER,
+            note=note,
+            now=self.now,
+            calendar=self.calendar,
+            policy=self.policy,
+            event_types=[event_type],
+        )
+
+    async def act(self, action: lifecycle.Action, *, note: str, co_department_codes: tuple[str, ...] = ()) -> None:
+        """The step as the life-cycle action it is, in the same audited change."""
+        await apply_action(
+            self.session,
+            ticket=self.ticket,
+            action=action,
+            principal=WORKER,
+            data=ActionInput(note=note, co_department_codes=co_department_codes),
+            calendar=self.calendar,
+            now=self.now,
+            policy=self.policy,
+            event_action=STEP_NAMES[self.step],
+            change=self.change,
+        )
+
+
+async def _warn(run: StepRun) -> str:
+    due = _deadline(run.ticket, run.step)
+    if run.now >= due:
+        schedule_sla(run.ticket, run.calendar, run.policy)
+        return "skipped: already overdue"
+    await run.record(note=f"{DEADLINE_OF[run.step]} deadline {due.isoformat()} is near", event_type="ticket.due_soon")
+    return "warned"
+
+
+async def _flag_accept(run: StepRun) -> str:
+    flag_overdue(run.ticket, "accept")
+    note = "督办: not accepted within its accept deadline; supervisors and the department are notified"
+    await run.record(note=note, event_type="ticket.overdue")
+    return "flagged"
+
+
+async def _joint_review(run: StepRun) -> str:
+    ticket = run.ticket
+    flag_overdue(ticket, "resolve")
+    codes = await _co_departments(ticket, run.catalog, run.category_cache)
+    if codes and ticket.department_code and may_take(ticket, lifecycle.Action.REQUEST_JOINT_REVIEW, WORKER):
+        note = "resolve deadline passed: joint review (会办)"
+        await run.act(lifecycle.Action.REQUEST_JOINT_REVIEW, note=note, co_department_codes=tuple(codes))
+        return "joint_review"
+    note = "resolve deadline passed; a dispatcher must route the case and name the co-departments"
+    await run.record(note=note, event_type="ticket.overdue")
+    return "needs_dispatcher"
+
+
+async def _escalate(run: StepRun) -> str:
+    flag_overdue(run.ticket, "final")
+    note = "final deadline passed: referred to leadership (高位批办); explanation required"
+    await run.act(lifecycle.Action.ESCALATE, note=note)
+    return "escalated"
+
+
+async def _auto_close(run: StepRun) -> str:
+    await run.act(lifecycle.Action.CLOSE, note="not rated within the feedback window; closed")
+    return "closed"
+
+
+STEP_EFFECTS: dict[Step, Callable[[StepRun], Awaitable[str]]] = {
+    Step.WARN_ACCEPT: _warn,
+    Step.WARN_RESOLVE: _warn,
+    Step.WARN_FINAL: _warn,
+    Step.OVERDUE_ACCEPT: _flag_accept,
+    Step.JOINT_REVIEW: _joint_review,
+    Step.ESCALATE: _escalate,
+    Step.AUTO_CLOSE: _auto_close,
+}
+
+
 async def take_step(
     session: AsyncSession,
     ticket: Ticket,
@@ -142,78 +214,14 @@ async def take_step(
     now: datetime,
     category_cache: dict[str, list[str]] | None = None,
 ) -> str:
-    """Apply one due step to a locked ticket; returns what was done. With the catalogue down, a
-    free request's co-handlers are unknown and a dispatcher is asked to name them."""
+    """Apply one due step to a locked ticket; returns what was done. The step's change begins
+    before its first mutation, so its audit link lists every field it changed. With the
+    catalogue down, a free request's co-handlers are unknown and a dispatcher is asked to name
+    them."""
+    change = TicketChange(ticket)
     ticket.sla_fired = (ticket.sla_fired or 0) | step
-    if step in (Step.WARN_ACCEPT, Step.WARN_RESOLVE, Step.WARN_FINAL):
-        due = _deadline(ticket, step)
-        service.schedule_sla(ticket, calendar, policy)
-        if now >= due:
-            return "skipped: already overdue"
-        note = f"{DEADLINE_OF[step]} deadline {due.isoformat()} is near"
-        await _record(session, ticket, action=STEP_NAMES[step], note=note, event_type="ticket.due_soon", now=now)
-        return "warned"
-    if step == Step.OVERDUE_ACCEPT:
-        changes = _flag(ticket, "accept")
-        service.schedule_sla(ticket, calendar, policy)
-        note = "督办: not accepted within its accept deadline; supervisors and the department are notified"
-        await _record(
-            session, ticket, action=STEP_NAMES[step], note=note, event_type="ticket.overdue", now=now, changes=changes
-        )
-        return "flagged"
-    if step == Step.JOINT_REVIEW:
-        changes = _flag(ticket, "resolve")
-        codes = await _co_departments(ticket, catalog, category_cache)
-        allowed = service.may_take(ticket, lifecycle.Action.REQUEST_JOINT_REVIEW, WORKER)
-        if codes and allowed and ticket.department_code:
-            await service.apply_action(
-                session,
-                ticket=ticket,
-                action=lifecycle.Action.REQUEST_JOINT_REVIEW,
-                principal=WORKER,
-                data=service.ActionInput(
-                    note="resolve deadline passed: joint review (会办)", co_department_codes=tuple(codes)
-                ),
-                calendar=calendar,
-                now=now,
-                policy=policy,
-                event_action="joint_review",
-            )
-            return "joint_review"
-        service.schedule_sla(ticket, calendar, policy)
-        note = "resolve deadline passed; a dispatcher must route the case and name the co-departments"
-        await _record(
-            session, ticket, action=STEP_NAMES[step], note=note, event_type="ticket.overdue", now=now, changes=changes
-        )
-        return "needs_dispatcher"
-    if step == Step.ESCALATE:
-        _flag(ticket, "final")
-        await service.apply_action(
-            session,
-            ticket=ticket,
-            action=lifecycle.Action.ESCALATE,
-            principal=WORKER,
-            data=service.ActionInput(
-                note="final deadline passed: referred to leadership (高位批办); explanation required"
-            ),
-            calendar=calendar,
-            now=now,
-            policy=policy,
-            event_action="escalate",
-        )
-        return "escalated"
-    await service.apply_action(
-        session,
-        ticket=ticket,
-        action=lifecycle.Action.CLOSE,
-        principal=WORKER,
-        data=service.ActionInput(note="not rated within the feedback window; closed"),
-        calendar=calendar,
-        now=now,
-        policy=policy,
-        event_action="auto_close",
-    )
-    return "closed"
+    run = StepRun(session, ticket, step, change, calendar, catalog, policy, now, category_cache)
+    return await STEP_EFFECTS[step](run)
 
 
 async def run_sweep(
@@ -255,7 +263,7 @@ async def run_sweep(
             ids = [ticket.id for ticket in tickets]
             try:
                 if not dry_run:
-                    await service.preload_chain_heads(session, ticket_ids=ids)
+                    await preload_chain_heads(session, ticket_ids=ids)
                 entries = []
                 for ticket in tickets:
                     entries += await _sweep_ticket(
@@ -287,7 +295,7 @@ async def _sweep_ticket(
 ) -> list[dict[str, Any]]:
     """The due steps of one locked ticket, in order; what was (or would be) done."""
     now = report.as_of
-    steps = due_steps(service.sla_clock(ticket), calendar, policy, now)
+    steps = due_steps(sla_clock(ticket), calendar, policy, now)
     entries = []
     for step in steps:
         entry = {"ticket_id": ticket.id, "number": ticket.number, "step": STEP_NAMES[step]}
@@ -307,7 +315,7 @@ async def _sweep_ticket(
         entries.append(entry)
     if not steps and not report.dry_run:
         # Due by the index but nothing to take (e.g. the state moved on): look again later.
-        service.schedule_sla(ticket, calendar, policy)
+        schedule_sla(ticket, calendar, policy)
     return entries
 
 
@@ -405,25 +413,20 @@ async def _recompute_one(
         if ticket is None:
             await session.rollback()
             return 0
-        fields = ("accept_due", "resolve_due", "final_due", "provisional")
-        before = {name: getattr(ticket, name) for name in fields}
-        service.recompute_deadlines(ticket, calendar)
-        changes = {
-            name: (before[name], getattr(ticket, name)) for name in fields if before[name] != getattr(ticket, name)
-        }
-        if not changes:
+        change = TicketChange(ticket)
+        recompute_deadlines(ticket, calendar)
+        if not audited_changes(change.before, values_of(ticket)):
             await session.rollback()
             return 0
-        service.schedule_sla(ticket, calendar, policy)
-        note = "the working-day calendar changed"
-        await _record(
+        await change.record(
             session,
-            ticket,
             action="recompute",
-            note=note,
-            event_type="ticket.deadlines_changed",
+            principal=WORKER,
+            note="the working-day calendar changed",
             now=now,
-            changes=changes,
+            calendar=calendar,
+            policy=policy,
+            event_types=["ticket.deadlines_changed"],
         )
         await session.commit()
         return 1

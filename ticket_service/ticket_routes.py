@@ -1,9 +1,8 @@
-"""Orders, tickets, their actions, audit trail and feedback.
+"""Tickets: filing, reading, their actions, audit trail and feedback.
 
 (No `from __future__ import annotations` here: the action routes are made in a loop and
 FastAPI must see each one's body model as a real class.)"""
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -11,14 +10,13 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pydantic_core import to_json
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.auth import CurrentPrincipal, Principal, Role, require_roles
-from services.db import AutocommitDep, Database, DatabaseDep, SessionDep
+from services.db import AutocommitDep, DatabaseDep, SessionDep
 from services.errors import problem_responses
 from services.pagination import Page, PageDep
-from ticket_service import calendar_service, idempotency, lifecycle, service
-from ticket_service.catalog_client import CatalogClient
+from ticket_service import actions, audit, creation, feedback, idempotency, lifecycle, views
+from ticket_service.context import TicketContextDep
 from ticket_service.errors import InvalidInstant
 from ticket_service.schemas import (
     AcceptBody,
@@ -30,8 +28,6 @@ from ticket_service.schemas import (
     FeedbackRead,
     JointReviewBody,
     OptionalReasonBody,
-    OrderCreate,
-    OrderRead,
     ReasonBody,
     RequestInfoBody,
     ResolveBody,
@@ -53,99 +49,30 @@ IfMatchHeader = Annotated[
     str | None, Header(alias="If-Match", max_length=40, description="The ticket version the caller saw.")
 ]
 ChainAuditor = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN))]
-OrderPlacer = Annotated[Principal, Depends(require_roles(Role.ENTERPRISE))]
 RequestFiler = Annotated[Principal, Depends(require_roles(Role.ENTERPRISE, Role.DISPATCHER))]
 
 
-async def get_catalog(request: Request) -> CatalogClient:
-    """The catalogue client from the lifespan state (overridable, e.g. with a dead catalogue)."""
-    catalog: CatalogClient = request.state.catalog
-    return catalog
-
-
-CatalogDep = Annotated[CatalogClient, Depends(get_catalog)]
-
-
-def _ticket_response(ticket: service.TicketView, principal: Principal) -> JSONResponse:
-    body = service.ticket_json(ticket, principal)
+def ticket_response(values: views.TicketValues, principal: Principal) -> JSONResponse:
+    body = views.ticket_json(values, principal)
     return JSONResponse(body, headers={"ETag": f'"{body["version"]}"'})
 
 
-async def _create(
-    request: Request,
-    database: Database,
-    principal: Principal,
-    key: str | None,
-    payload: BaseModel,
-    create: Callable[[AsyncConnection], Awaitable[dict[str, Any]]],
-) -> Response:
-    """Run `create` on the connection it should write on, once per (caller, Idempotency-Key):
-    replay a finished result, refuse a key in flight or reused with another payload, and release
-    the key if `create` fails.
-
-    On PostgreSQL a creation is one statement, atomic by itself, so without a key it runs on an
-    autocommit connection (BEGIN and COMMIT would cost as much again). With a key, the stored
-    response must commit with what was created, and on SQLite the inserts need a transaction:
-    then it runs in a transaction of its own that commits before the response is sent."""
-    if key is None and database.writes_in_one_statement:
-        async with database.autocommit() as connection:
-            return _created(await create(connection))
-    factory = database.sessionmaker
-    if key is not None:
-        request_hash = idempotency.fingerprint(request.method, request.url.path, payload.model_dump(mode="json"))
-        replay = await idempotency.claim(factory, principal=principal.subject, key=key, request_hash=request_hash)
-        if replay is not None:
-            return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"})
-    try:
-        # Rolled back on the way out of a failure: on SQLite it holds the write lock `release` needs.
-        async with factory() as session, session.begin():
-            result = await create(await session.connection())
-            if key is not None:
-                await idempotency.finish(session, principal=principal.subject, key=key, status=201, body=result)
-    except BaseException:
-        if key is not None:
-            await idempotency.release(factory, principal=principal.subject, key=key)
-        raise
-    return _created(result)
+def created_response(created: idempotency.Created) -> Response:
+    """201 with the created resource (its ETag when it has a version); a replay says so."""
+    headers = {"ETag": f'"{created.body["version"]}"'} if "version" in created.body else {}
+    if created.replayed:
+        headers = {"Idempotent-Replayed": "true"}
+    return Response(to_json(created.body), status_code=created.status, headers=headers, media_type="application/json")
 
 
-def _created(result: dict[str, Any]) -> Response:
-    headers = {"ETag": f'"{result["version"]}"'} if "version" in result else None
-    return Response(to_json(result), status_code=201, headers=headers, media_type="application/json")
-
-
-@router.post(
-    "/orders",
-    status_code=201,
-    response_model=OrderRead,
-    tags=["orders"],
-    responses=problem_responses(400, 401, 403, 409, 422, 503),
-)
-async def create_order(
-    request: Request,
-    database: DatabaseDep,
-    principal: OrderPlacer,
-    catalog: CatalogDep,
-    body: OrderCreate,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> Any:
-    """Order items from the current menu; each becomes a ticket for its lead department (enterprise)."""
-
-    async def create(db: AsyncConnection) -> dict[str, Any]:
-        order, tickets = await service.place_order(
-            db,
-            catalog=catalog,
-            numbers=request.state.ticket_numbers,
-            calendar_cache=request.state.calendar_cache,
-            principal=principal,
-            lines=[(line.item_code, line.note) for line in body.items],
-            policy=request.state.sla_policy,
-        )
-        return OrderRead.model_validate(
-            {**order, "tickets": [ticket.shown_to(principal) for ticket in tickets]}
-        ).model_dump(mode="json")
-
-    return await _create(request, database, principal, idempotency_key, body, create)
+def once(request: Request, principal: Principal, key: str | None, body: BaseModel) -> idempotency.Once | None:
+    return idempotency.Once.of(
+        principal=principal.subject,
+        key=key,
+        method=request.method,
+        path=request.url.path,
+        payload=body.model_dump(mode="json"),
+    )
 
 
 @router.post(
@@ -159,25 +86,19 @@ async def create_ticket(
     request: Request,
     database: DatabaseDep,
     principal: RequestFiler,
-    catalog: CatalogDep,
+    context: TicketContextDep,
     body: TicketCreate,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Any:
     """File a free-form request or complaint (enterprise; dispatcher on behalf of one, e.g. a visit)."""
-
-    async def create(db: AsyncConnection) -> dict[str, Any]:
-        created = await service.file_request(
-            db,
-            catalog=catalog,
-            numbers=request.state.ticket_numbers,
-            calendar_cache=request.state.calendar_cache,
-            principal=principal,
-            data=body,
-            policy=request.state.sla_policy,
-        )
-        return created.shown_to(principal)
-
-    return await _create(request, database, principal, idempotency_key, body, create)
+    created = await creation.file_request(
+        database,
+        context=context,
+        principal=principal,
+        data=body,
+        once=once(request, principal, idempotency_key, body),
+    )
+    return created_response(created)
 
 
 @router.get(
@@ -203,7 +124,7 @@ async def list_tickets(
     for name, instant in (("due_before", due_before), ("received_from", received_from), ("received_to", received_to)):
         if instant is not None and instant.tzinfo is None:
             raise InvalidInstant(name, "must carry a UTC offset (RFC 3339), e.g. 2026-09-30T10:00:00+08:00")
-    filters = service.TicketFilters(
+    filters = views.TicketFilters(
         status=status,
         department_code=department_code,
         enterprise_id=enterprise_id,
@@ -215,7 +136,7 @@ async def list_tickets(
         received_to=received_to,
         q=q,
     )
-    items, next_cursor = await service.list_tickets(db, principal=principal, filters=filters, page=page)
+    items, next_cursor = await views.list_tickets(db, principal=principal, filters=filters, page=page)
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -227,8 +148,7 @@ async def list_tickets(
 )
 async def get_ticket(db: AutocommitDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Response:
     """One ticket if the caller may see it; ETag = version (enterprise, staff, dispatcher, supervisor, admin)."""
-    ticket = await service.read_ticket(db, ticket_id=ticket_id, principal=principal)
-    return _ticket_response(ticket, principal)
+    return ticket_response(await views.read_ticket(db, ticket_id=ticket_id, principal=principal), principal)
 
 
 @router.get(
@@ -239,8 +159,8 @@ async def get_ticket(db: AutocommitDep, principal: CurrentPrincipal, ticket_id: 
 )
 async def ticket_events(db: AutocommitDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Any:
     """The ticket's audit trail, oldest first (whoever may see the ticket)."""
-    await service.read_ticket(db, ticket_id=ticket_id, principal=principal)
-    return await service.list_events(db, ticket_id=ticket_id)
+    await views.read_ticket(db, ticket_id=ticket_id, principal=principal)
+    return await audit.list_events(db, ticket_id=ticket_id)
 
 
 @router.get(
@@ -249,10 +169,10 @@ async def ticket_events(db: AutocommitDep, principal: CurrentPrincipal, ticket_i
     tags=["tickets"],
     responses=problem_responses(400, 401, 403, 404, 422),
 )
-async def verify_events(session: SessionDep, principal: ChainAuditor, ticket_id: TicketIdPath) -> Any:
+async def verify_events(db: AutocommitDep, principal: ChainAuditor, ticket_id: TicketIdPath) -> Any:
     """Recompute the audit trail's hash chain and name the first broken link (supervisor, admin)."""
-    await service.get_ticket(session, ticket_id=ticket_id, principal=principal)
-    return await service.verify_chain(session, ticket_id=ticket_id)
+    await views.read_ticket(db, ticket_id=ticket_id, principal=principal)
+    return await audit.verify_chain(db, ticket_id=ticket_id)
 
 
 @router.post(
@@ -263,19 +183,15 @@ async def verify_events(session: SessionDep, principal: ChainAuditor, ticket_id:
     responses=problem_responses(400, 401, 403, 404, 409, 422),
 )
 async def give_feedback(
-    request: Request, session: SessionDep, principal: CurrentPrincipal, ticket_id: TicketIdPath, body: FeedbackCreate
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    context: TicketContextDep,
+    ticket_id: TicketIdPath,
+    body: FeedbackCreate,
 ) -> Any:
     """Rate the latest resolution once; unsatisfied reopens the ticket for the same department (enterprise)."""
-    ticket = await service.get_ticket(session, ticket_id=ticket_id, principal=principal, for_update=True)
-    calendar = await calendar_service.load_calendar(session, cache=request.state.calendar_cache)
-    return await service.rate(
-        session,
-        ticket=ticket,
-        principal=principal,
-        rating=body.rating,
-        comment=body.comment,
-        calendar=calendar,
-        policy=request.state.sla_policy,
+    return await feedback.give_feedback(
+        session, context=context, ticket_id=ticket_id, principal=principal, rating=body.rating, comment=body.comment
     )
 
 
@@ -287,8 +203,8 @@ async def give_feedback(
 )
 async def list_feedback(db: AutocommitDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Any:
     """Every rating the ticket received (whoever may see the ticket)."""
-    await service.read_ticket(db, ticket_id=ticket_id, principal=principal)
-    return await service.list_feedback(db, ticket_id=ticket_id)
+    await views.read_ticket(db, ticket_id=ticket_id, principal=principal)
+    return await feedback.list_feedback(db, ticket_id=ticket_id)
 
 
 ACTION_BODIES: dict[lifecycle.Action, type[BaseModel]] = {
@@ -326,9 +242,9 @@ ACTION_SUMMARIES: dict[lifecycle.Action, str] = {
 }
 
 
-def _action_input(body: BaseModel) -> service.ActionInput:
+def _action_input(body: BaseModel) -> actions.ActionInput:
     values = body.model_dump()
-    return service.ActionInput(
+    return actions.ActionInput(
         note=values.get("note") or values.get("reason") or "",
         result=values.get("result"),
         explanation=values.get("explanation"),
@@ -339,29 +255,23 @@ def _action_input(body: BaseModel) -> service.ActionInput:
 
 def _make_action_route(action: lifecycle.Action, body_model: type[BaseModel]) -> None:
     async def endpoint(
-        request: Request,
         session: SessionDep,
         principal: CurrentPrincipal,
-        catalog: CatalogDep,
+        context: TicketContextDep,
         ticket_id: TicketIdPath,
         body: body_model,  # type: ignore[valid-type]
         if_match: IfMatchHeader = None,
     ) -> Response:
-        expected = service.parse_if_match(if_match)
-        ticket = await service.get_ticket(session, ticket_id=ticket_id, principal=principal, for_update=True)
-        calendar = await calendar_service.load_calendar(session, cache=request.state.calendar_cache)
-        ticket = await service.apply_action(
+        ticket = await actions.take_action(
             session,
-            ticket=ticket,
+            context=context,
+            ticket_id=ticket_id,
             action=action,
             principal=principal,
             data=_action_input(body),
-            calendar=calendar,
-            catalog=catalog,
-            expected_version=expected,
-            policy=request.state.sla_policy,
+            if_match=if_match,
         )
-        return _ticket_response(ticket, principal)
+        return ticket_response(ticket, principal)
 
     endpoint.__name__ = f"ticket_{action.value.replace('-', '_')}"
     endpoint.__doc__ = ACTION_SUMMARIES[action]

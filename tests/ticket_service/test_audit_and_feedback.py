@@ -29,7 +29,7 @@ from tests.ticket_service.helpers import (
     utc,
     verify_chain,
 )
-from ticket_service import service
+from ticket_service import audit
 from ticket_service.models import Feedback, OutboxEvent, TicketEvent
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -155,7 +155,7 @@ async def test_rewriting_a_row_and_its_own_hash_is_caught_at_the_next_link(
         await session.execute(select(TicketEvent).where(TicketEvent.ticket_id == ticket["id"], TicketEvent.seq == 2))
     ).scalar_one()
     row.note = "rewritten"
-    row.hash = service.event_hash(row.prev_hash, service._event_content(row))
+    row.hash = audit.event_hash(row.prev_hash, audit.event_content(row))
     await session.flush()
     result = await verify_chain(platform, ticket["id"])
     assert (result["ok"], result["first_broken_seq"]) == (False, 3)

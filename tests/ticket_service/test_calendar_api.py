@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.db import utcnow
 from tests.conftest import Platform
 from tests.ticket_service.helpers import assert_problem, count, deadlines_for, file_request, utc
-from ticket_service import service
+from ticket_service import creation
 from ticket_service.models import CalendarChange, CalendarDay, CalendarYear, OutboxEvent, Ticket
 
 SHANGHAI_MIDNIGHT = "T16:00:00Z"  # the end of a local day (24:00 +08:00), in UTC
@@ -106,7 +106,7 @@ async def test_a_calendar_that_keeps_changing_is_a_409_and_nothing_is_saved(
         return False
 
     tickets_before = await count(session, Ticket)
-    monkeypatch.setattr(service, "insert_together", overlay_always_moved)
+    monkeypatch.setattr(creation, "insert_together", overlay_always_moved)
     response = await file_request(platform)
     assert_problem(response, 409, "calendar_changing")
     assert await count(session, Ticket) == tickets_before

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
 import pytest
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db import utcnow
 from tests.conftest import Platform
 from tests.ticket_service.helpers import count
-from ticket_service import service
+from ticket_service import outbox
 from ticket_service.catalog_client import CatalogClient
+from ticket_service.context import TicketContext, get_ticket_context
 from ticket_service.errors import CatalogUnavailable
 from ticket_service.models import IdempotencyKey, Order, OutboxEvent, Ticket, TicketEvent
-from ticket_service.ticket_routes import get_catalog
 
 ORDER = {"items": [{"item_code": "LS-001", "note": "节能改造"}, {"item_code": "KJ-001", "note": ""}]}
 
@@ -134,11 +136,16 @@ def _dead_catalog(error: Exception) -> CatalogClient:
 @pytest.fixture
 def catalog_down(platform: Platform) -> Iterator[None]:
     app = platform.services["tickets"]
-    app.dependency_overrides[get_catalog] = lambda: _dead_catalog(httpx.ConnectError("connection refused"))
+    dead = _dead_catalog(httpx.ConnectError("connection refused"))
+
+    async def with_dead_catalogue(request: Request) -> TicketContext:
+        return dataclasses.replace(request.state.ticket_context, catalog=dead)
+
+    app.dependency_overrides[get_ticket_context] = with_dead_catalogue
     try:
         yield
     finally:
-        del app.dependency_overrides[get_catalog]
+        del app.dependency_overrides[get_ticket_context]
 
 
 async def test_catalogue_down_is_503_and_nothing_is_written(
@@ -183,7 +190,7 @@ async def test_an_action_that_fails_halfway_leaves_no_trace(
         raise RuntimeError("outbox write failed")
 
     # The ticket row and its audit event are already flushed when the outbox write fails.
-    monkeypatch.setattr(service, "add_event", broken_outbox)
+    monkeypatch.setattr(outbox, "add_event", broken_outbox)
     staff = await platform.auth("staff-jxw")
     response = await platform.client.post(
         f"/api/v1/tickets/{ticket['id']}/accept", json={"note": "受理"}, headers=staff

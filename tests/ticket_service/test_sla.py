@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.workdays import WorkCalendar
 from tests.conftest import Platform
 from tests.ticket_service.helpers import act_ok, count, dispatch_request, order_one, utc, verify_chain
-from ticket_service import service, sla
+from ticket_service import changes, sla
 from ticket_service.calendar_service import CalendarCache
 from ticket_service.catalog_client import CatalogClient
 from ticket_service.models import OutboxEvent, Ticket, TicketEvent
@@ -145,8 +145,8 @@ async def test_the_national_day_case(platform: Platform, session: AsyncSession, 
     assert stored is not None
     stored.received_at = stored.clock_started_at = datetime.fromisoformat("2026-09-30T10:00:00+08:00")
     calendar = WorkCalendar.build()
-    service.recompute_deadlines(stored, calendar)
-    service.schedule_sla(stored, calendar, POLICY)
+    changes.recompute_deadlines(stored, calendar)
+    changes.schedule_sla(stored, calendar, POLICY)
     await session.flush()
     await _sweep(platform, catalog, datetime.fromisoformat("2026-10-09T10:00:00+08:00"))
     actions = await _actions(session, stored.id)
@@ -266,7 +266,7 @@ async def test_a_changed_calendar_recomputes_open_deadlines_once(platform: Platf
     assert stored is not None
     stored.received_at = stored.clock_started_at = datetime.fromisoformat("2026-12-30T10:00:00+08:00")
     calendar = WorkCalendar.build()
-    service.recompute_deadlines(stored, calendar)
+    changes.recompute_deadlines(stored, calendar)
     await session.flush()
     assert stored.provisional is True
     old_final = stored.final_due

@@ -47,7 +47,7 @@ from tests.ticket_service.helpers import (
 from ticket_service import lifecycle
 from ticket_service.lifecycle import Actor, TicketFacts
 from ticket_service.models import Order, OutboxEvent, Ticket, TicketNumber
-from ticket_service.service import TicketNumbers
+from ticket_service.numbers import TicketNumbers
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ITEM_KEYS = {"code", "title", "category_code", "lead_department_code", "co_department_codes", "sla_profile"}
@@ -221,7 +221,7 @@ async def test_numbers_are_reserved_ahead_only_where_none_is_ever_handed_out_twi
     """PostgreSQL's sequence never reissues a number, so a batch is reserved ahead and most
     creations spend no statement on theirs; SQLite's rowid would (after a rollback), so there
     each creation takes its own, in its own transaction."""
-    numbers = TicketNumbers(batch=5)
+    numbers = TicketNumbers(reserve_ahead=writes_in_one_statement(connection), batch=5)
 
     async def reserved() -> int:
         return int((await connection.execute(select(func.count()).select_from(TicketNumber))).scalar_one())

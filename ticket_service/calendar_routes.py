@@ -1,0 +1,81 @@
+"""The working-day calendar (工作日): deadlines, years, and the admin's overlay."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import TypeAdapter
+
+from services.auth import AdminPrincipal, Principal, Role, require_roles
+from services.db import AutocommitDep, SessionDep, utcnow
+from services.errors import problem_responses
+from services.responses import cached_json
+from services.workdays import MAX_YEAR, MIN_YEAR, OverlayDay
+from ticket_service import calendar_service
+from ticket_service.schemas import CalendarChangeRead, CalendarYearRead, CalendarYearUpdate, DeadlinesRead
+
+router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
+
+YearPath = Annotated[int, Path(ge=MIN_YEAR, le=MAX_YEAR, description=f"{MIN_YEAR}–{MAX_YEAR}")]
+SupervisorOrAdmin = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SUPERVISOR))]
+
+_year_adapter: TypeAdapter[CalendarYearRead] = TypeAdapter(CalendarYearRead)
+
+
+def _cache(request: Request) -> calendar_service.CalendarCache:
+    cache: calendar_service.CalendarCache = request.state.calendar_cache
+    return cache
+
+
+@router.get("/deadlines", response_model=DeadlinesRead, responses=problem_responses(400, 422))
+async def deadlines(
+    request: Request,
+    db: AutocommitDep,
+    received_at: Annotated[
+        datetime | None,
+        Query(description="RFC 3339 instant with offset; now if omitted.", examples=["2026-09-30T10:00:00+08:00"]),
+    ] = None,
+    profile: Annotated[str, Query(max_length=16, description="accept-resolve-final working days")] = "1-3-5",
+) -> DeadlinesRead:
+    """The accept, resolve and final deadlines for a request received at an instant (anyone)."""
+    sla = calendar_service.parse_profile(profile)
+    instant = received_at or utcnow()
+    work_calendar = await calendar_service.load_calendar(db, cache=_cache(request))
+    result = calendar_service.compute_deadlines(work_calendar, received_at=instant, profile=sla)
+    return DeadlinesRead(
+        received_at=instant,
+        profile=str(sla),
+        accept_due=result.accept_due,
+        resolve_due=result.resolve_due,
+        final_due=result.final_due,
+        provisional=result.provisional,
+    )
+
+
+@router.get("/{year}", response_model=CalendarYearRead, responses=problem_responses(400, 422))
+async def get_year(request: Request, db: AutocommitDep, year: YearPath) -> Response:
+    """Every holiday, make-up working day and overlay row of a year, and whether the year is official (anyone)."""
+    work_calendar = await calendar_service.load_calendar(db, cache=_cache(request))
+    overlay = await calendar_service.get_year_overlay(db, year=year)
+    return cached_json(request, _year_adapter, calendar_service.year_view(work_calendar, year, overlay))
+
+
+@router.put("/{year}", response_model=CalendarYearRead, responses=problem_responses(400, 401, 403, 422))
+async def put_year(
+    request: Request, session: SessionDep, principal: AdminPrincipal, year: YearPath, body: CalendarYearUpdate
+) -> Any:
+    """Replace a year's overlay, e.g. load the State Council's notice for a new year (admin)."""
+    rows = [OverlayDay(day=row.date, is_workday=row.is_workday, note=row.note) for row in body.days]
+    overlay = await calendar_service.replace_year_overlay(
+        session, year=year, rows=rows, complete=body.complete, actor=principal
+    )
+    work_calendar = await calendar_service.load_calendar(session, cache=_cache(request))
+    return calendar_service.year_view(work_calendar, year, overlay)
+
+
+@router.get("/{year}/changes", response_model=list[CalendarChangeRead], responses=problem_responses(400, 401, 403, 422))
+async def year_changes(db: AutocommitDep, _: SupervisorOrAdmin, year: YearPath) -> Any:
+    """Who changed a year's overlay, when, and from what to what (admin, supervisor)."""
+    return await calendar_service.list_changes(db, year=year)

@@ -1,0 +1,118 @@
+"""The enterprise's rating of a resolution (回访 / 满意度): once per resolution round.
+
+A rating changes no field of the ticket (the rating is its own row), so its audit link
+records the rating and moves no version; an unsatisfied rating then reopens the ticket
+(发回重办) through the one transition function.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.auth import Principal, Role
+from services.db import Reader, utcnow
+from services.errors import Forbidden
+from services.workdays import WorkCalendar
+from ticket_service import audit, calendar_service, lifecycle
+from ticket_service.actions import DEFAULT_POLICY, ActionInput, apply_action
+from ticket_service.context import TicketContext
+from ticket_service.errors import AlreadyRated, NotRatable, TicketNotFound
+from ticket_service.models import Feedback, Ticket
+from ticket_service.sla_rules import SlaPolicy
+from ticket_service.views import get_ticket
+
+RATABLE_STATUSES = frozenset({"resolved", "explained", "closed"})
+
+
+async def rate(
+    session: AsyncSession,
+    *,
+    ticket: Ticket,
+    principal: Principal,
+    rating: str,
+    comment: str,
+    calendar: WorkCalendar,
+    channel: str = "web",
+    policy: SlaPolicy = DEFAULT_POLICY,
+) -> Feedback:
+    """Rate the latest resolution once; an unsatisfied rating reopens the ticket (发回重办)."""
+    if principal.role == Role.ENTERPRISE and principal.enterprise_id != ticket.enterprise_id:
+        raise TicketNotFound(ticket.id)
+    if principal.role not in {Role.ENTERPRISE, Role.HOTLINE}:
+        raise Forbidden(
+            "Only the enterprise (or the hotline's follow-up call) rates a ticket.", code="role_not_allowed"
+        )
+    if ticket.status not in RATABLE_STATUSES or ticket.resolution_round == 0:
+        raise NotRatable(ticket.status)
+    existing = await session.execute(
+        select(Feedback.id).where(Feedback.ticket_id == ticket.id, Feedback.resolution_round == ticket.resolution_round)
+    )
+    if existing.first() is not None:
+        raise AlreadyRated()
+    now = utcnow()
+    feedback = Feedback(
+        ticket_id=ticket.id,
+        resolution_round=ticket.resolution_round,
+        rating=rating,
+        comment=comment,
+        created_by=principal.subject,
+        channel=channel,
+        created_at=now,
+    )
+    session.add(feedback)
+    await audit.append_event(
+        session,
+        ticket_id=ticket.id,
+        action="feedback",
+        principal=principal,
+        at=now,
+        from_status=ticket.status,
+        to_status=ticket.status,
+        note=comment,
+        changes={"rating": (None, rating)},
+    )
+    await session.flush()
+    if rating == "unsatisfied":
+        await apply_action(
+            session,
+            ticket=ticket,
+            action=lifecycle.Action.REOPEN,
+            principal=principal,
+            data=ActionInput(note=f"unsatisfied rating: {comment}".strip()),
+            calendar=calendar,
+            now=now,
+            policy=policy,
+        )
+    return feedback
+
+
+async def give_feedback(
+    session: AsyncSession,
+    *,
+    context: TicketContext,
+    ticket_id: str,
+    principal: Principal,
+    rating: str,
+    comment: str,
+) -> Feedback:
+    """A caller's rating of a ticket it may see."""
+    ticket = await get_ticket(session, ticket_id=ticket_id, principal=principal, for_update=True)
+    calendar = await calendar_service.load_calendar(session, cache=context.calendar_cache)
+    return await rate(
+        session,
+        ticket=ticket,
+        principal=principal,
+        rating=rating,
+        comment=comment,
+        calendar=calendar,
+        policy=context.policy,
+    )
+
+
+async def list_feedback(db: Reader, *, ticket_id: str) -> list[dict[str, Any]]:
+    table = Feedback.__table__
+    rows = await db.execute(select(table).where(table.c.ticket_id == ticket_id).order_by(table.c.resolution_round))
+    return [dict(row) for row in rows.mappings().all()]
