@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import TypeAdapter
 
+from catalog_service import menus as menu_editions
 from catalog_service import service
 from catalog_service.schemas import (
     DEPARTMENT_CODE_PATTERN,
@@ -307,34 +308,34 @@ async def list_menus(
     status: ItemStatus | None = None,
 ) -> Response:
     """List menu editions; published ones for everyone, all for admin."""
-    listing = await service.list_menus(db, page=page, status=status, include_hidden=_is_admin(principal))
+    listing = await menu_editions.list_menus(db, page=page, status=status, include_hidden=_is_admin(principal))
     return _page_response(request, MenuRead, listing)
 
 
 @menus.get("/menus/current", response_model=MenuDetail, responses=READ)
 async def get_current_menu(request: Request, db: AutocommitDep, principal: OptionalPrincipal) -> Response:
     """The live menu edition with its published items (anyone)."""
-    menu = await service.get_current_menu(db, include_hidden=_is_admin(principal))
+    menu = await menu_editions.get_current_menu(db, include_hidden=_is_admin(principal))
     return _read(request, MenuDetail, menu)
 
 
 @menus.get("/menus/{code}", response_model=MenuDetail, responses=READ)
 async def get_menu(request: Request, db: AutocommitDep, principal: OptionalPrincipal, code: MenuCodePath) -> Response:
     """One menu edition with its items (anyone, if published)."""
-    row = await service.get_menu(db, code=code, include_hidden=_is_admin(principal))
+    row = await menu_editions.get_menu(db, code=code, include_hidden=_is_admin(principal))
     return _read(request, MenuDetail, row)
 
 
 @menus.post("/menus", status_code=201, response_model=MenuRead, responses=CREATE)
 async def create_menu(session: SessionDep, _: AdminPrincipal, body: MenuCreate) -> Any:
     """Draft a new menu edition (admin)."""
-    return await service.create_menu(session, data=body)
+    return await menu_editions.create_menu(session, data=body)
 
 
 @menus.patch("/menus/{code}", response_model=MenuRead, responses=WRITE)
 async def update_menu(session: SessionDep, _: AdminPrincipal, code: MenuCodePath, body: MenuUpdate) -> Any:
     """Change a draft menu edition; published editions are immutable (admin)."""
-    return await service.update_menu(session, code=code, data=body)
+    return await menu_editions.update_menu(session, code=code, data=body)
 
 
 @menus.post("/menus/{code}/publish", response_model=MenuRead, responses=WRITE)
@@ -342,13 +343,13 @@ async def publish_menu(
     session: SessionDep, _: AdminPrincipal, code: MenuCodePath, body: MenuPublish | None = None
 ) -> Any:
     """Publish a draft edition; every item in it must be published (admin)."""
-    return await service.publish_menu(session, code=code, published_on=body.published_on if body else None)
+    return await menu_editions.publish_menu(session, code=code, published_on=body.published_on if body else None)
 
 
 @menus.post("/menus/{code}/withdraw", response_model=MenuRead, responses=WRITE)
 async def withdraw_menu(session: SessionDep, _: AdminPrincipal, code: MenuCodePath) -> Any:
     """Withdraw a menu edition (admin)."""
-    return await service.withdraw_menu(session, code=code)
+    return await menu_editions.withdraw_menu(session, code=code)
 
 
 routers = (departments, categories, policies, items, menus)

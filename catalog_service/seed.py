@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog_service import seed_data, service
+from catalog_service import menus, seed_data, service
 from catalog_service.models import Category, Department, Menu, Policy, ServiceItem
 from catalog_service.schemas import CategoryCreate, DepartmentCreate, ItemCreate, MenuCreate, PolicyCreate
 
@@ -39,11 +39,11 @@ async def seed_catalog(session: AsyncSession) -> dict[str, int]:
             created["items"] += 1
     edition = seed_data.MENU_EDITION
     if await session.get(Menu, edition.code) is None:
-        await service.create_menu(
+        await menus.create_menu(
             session, data=MenuCreate(code=edition.code, title=edition.title, item_codes=list(edition.item_codes))
         )
         published_on = date.fromisoformat(edition.published_on)
-        await service.publish_menu(
+        await menus.publish_menu(
             session,
             code=edition.code,
             published_on=published_on,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -17,11 +16,10 @@ from catalog_service.errors import (
     DuplicateName,
     InvalidReference,
     InvalidStatusChange,
-    MenuImmutable,
     ResourceNotFound,
     UnknownReference,
 )
-from catalog_service.models import Category, Department, Menu, Policy, ServiceItem
+from catalog_service.models import Category, Department, Policy, ServiceItem
 from catalog_service.schemas import (
     CategoryCreate,
     CategoryUpdate,
@@ -29,12 +27,10 @@ from catalog_service.schemas import (
     DepartmentUpdate,
     ItemCreate,
     ItemUpdate,
-    MenuCreate,
-    MenuUpdate,
     PolicyCreate,
     PolicyUpdate,
 )
-from services.db import Base, Reader, utcnow
+from services.db import Base, Reader
 from services.pagination import PageParams, decode_cursor, encode_cursor
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -55,7 +51,7 @@ def sizes_from_text(text: str) -> list[str]:
     return [size for size in text.split(",") if size]
 
 
-def _item_row(row: dict[str, Any]) -> dict[str, Any]:
+def item_row(row: dict[str, Any]) -> dict[str, Any]:
     row = dict(row)
     row["eligible_sizes"] = sizes_from_text(row.pop("eligible_sizes"))
     return row
@@ -66,7 +62,7 @@ def _search(q: str, *columns: InstrumentedAttribute[str]) -> ColumnElement[bool]
     return or_(*(func.lower(column).contains(needle, autoescape=True) for column in columns))
 
 
-async def _page(
+async def page_of(
     db: Reader,
     model: type[Base],
     *,
@@ -101,7 +97,7 @@ def _visible_status(model: type[Base]) -> str:
     return "active" if model in (Department, Category) else "published"
 
 
-def _status_conditions(model: type[Base], *, status: str | None, include_hidden: bool) -> list[ColumnElement[bool]]:
+def status_conditions(model: type[Base], *, status: str | None, include_hidden: bool) -> list[ColumnElement[bool]]:
     column = model.__table__.c.status
     conditions: list[ColumnElement[bool]] = []
     if not include_hidden:
@@ -111,7 +107,7 @@ def _status_conditions(model: type[Base], *, status: str | None, include_hidden:
     return conditions
 
 
-async def _get_visible(db: Reader, model: type[Base], kind: str, code: str, *, include_hidden: bool) -> dict[str, Any]:
+async def get_visible(db: Reader, model: type[Base], kind: str, code: str, *, include_hidden: bool) -> dict[str, Any]:
     """The row, or 404 if it is missing or hidden from this caller."""
     row = await _get_row(db, model, code)
     if row is None or (not include_hidden and row["status"] != _visible_status(model)):
@@ -119,14 +115,14 @@ async def _get_visible(db: Reader, model: type[Base], kind: str, code: str, *, i
     return row
 
 
-async def _get_entity(session: AsyncSession, model: type[M], kind: str, code: str) -> M:
+async def get_entity(session: AsyncSession, model: type[M], kind: str, code: str) -> M:
     entity = await session.get(model, code, with_for_update=True)
     if entity is None:
         raise ResourceNotFound(kind, code)
     return entity
 
 
-async def _ensure_new_code(session: AsyncSession, model: type[Base], kind: str, code: str) -> None:
+async def ensure_new_code(session: AsyncSession, model: type[Base], kind: str, code: str) -> None:
     if await session.get(model, code) is not None:
         raise DuplicateCode(kind, code)
 
@@ -141,7 +137,7 @@ async def _ensure_unique_name(
         raise DuplicateName(kind, name)
 
 
-async def _require_codes(
+async def require_codes(
     session: AsyncSession,
     field: str,
     column: InstrumentedAttribute[str],
@@ -171,7 +167,7 @@ async def _withdraw_unused(
 ) -> M:
     """Withdraw an active department or category that no published item relies on; `refusal`
     says why not, given the code and the items (`{code}`, `{items}`)."""
-    entity = await _get_entity(session, model, kind, code)
+    entity = await get_entity(session, model, kind, code)
     status: str = entity.status  # type: ignore[attr-defined]
     if status != "active":
         raise InvalidStatusChange(kind, code, status, "withdrawn")
@@ -179,12 +175,12 @@ async def _withdraw_unused(
     items = list(in_use.scalars().all())
     if items:
         raise InvalidReference("code", refusal.format(code=repr(code), items=", ".join(items[:10])))
-    _apply(entity, {"status": "withdrawn"})
+    apply_changes(entity, {"status": "withdrawn"})
     await session.flush()
     return entity
 
 
-def _apply(entity: Base, changes: dict[str, Any]) -> None:
+def apply_changes(entity: Base, changes: dict[str, Any]) -> None:
     if not changes:
         return
     for field, value in changes.items():
@@ -198,18 +194,18 @@ def _apply(entity: Base, changes: dict[str, Any]) -> None:
 async def list_departments(
     db: Reader, *, page: PageParams, q: str | None, status: str | None, include_hidden: bool
 ) -> Listing:
-    conditions = _status_conditions(Department, status=status, include_hidden=include_hidden)
+    conditions = status_conditions(Department, status=status, include_hidden=include_hidden)
     if q:
         conditions.append(_search(q, Department.name, Department.short_name, Department.code))
-    return await _page(db, Department, conditions=conditions, page=page)
+    return await page_of(db, Department, conditions=conditions, page=page)
 
 
 async def get_department(db: Reader, *, code: str, include_hidden: bool) -> dict[str, Any]:
-    return await _get_visible(db, Department, "department", code, include_hidden=include_hidden)
+    return await get_visible(db, Department, "department", code, include_hidden=include_hidden)
 
 
 async def create_department(session: AsyncSession, *, data: DepartmentCreate) -> Department:
-    await _ensure_new_code(session, Department, "department", data.code)
+    await ensure_new_code(session, Department, "department", data.code)
     await _ensure_unique_name(session, Department.name, "department", data.name)
     department = Department(**data.model_dump(), status="active", version=1)
     session.add(department)
@@ -218,11 +214,11 @@ async def create_department(session: AsyncSession, *, data: DepartmentCreate) ->
 
 
 async def update_department(session: AsyncSession, *, code: str, data: DepartmentUpdate) -> Department:
-    department = await _get_entity(session, Department, "department", code)
+    department = await get_entity(session, Department, "department", code)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if "name" in changes:
         await _ensure_unique_name(session, Department.name, "department", changes["name"], own_code=code)
-    _apply(department, changes)
+    apply_changes(department, changes)
     await session.flush()
     return department
 
@@ -240,22 +236,22 @@ async def withdraw_department(session: AsyncSession, *, code: str) -> Department
 async def list_categories(
     db: Reader, *, page: PageParams, q: str | None, status: str | None, include_hidden: bool
 ) -> Listing:
-    conditions = _status_conditions(Category, status=status, include_hidden=include_hidden)
+    conditions = status_conditions(Category, status=status, include_hidden=include_hidden)
     if q:
         conditions.append(_search(q, Category.name, Category.description, Category.code))
-    return await _page(db, Category, conditions=conditions, page=page)
+    return await page_of(db, Category, conditions=conditions, page=page)
 
 
 async def get_category(db: Reader, *, code: str, include_hidden: bool) -> dict[str, Any]:
-    return await _get_visible(db, Category, "category", code, include_hidden=include_hidden)
+    return await get_visible(db, Category, "category", code, include_hidden=include_hidden)
 
 
 async def _check_departments(session: AsyncSession, field: str, codes: Sequence[str]) -> None:
-    await _require_codes(session, field, Department.code, codes, statuses=["active"])
+    await require_codes(session, field, Department.code, codes, statuses=["active"])
 
 
 async def create_category(session: AsyncSession, *, data: CategoryCreate) -> Category:
-    await _ensure_new_code(session, Category, "category", data.code)
+    await ensure_new_code(session, Category, "category", data.code)
     await _ensure_unique_name(session, Category.name, "category", data.name)
     await _check_departments(session, "default_co_department_codes", data.default_co_department_codes)
     category = Category(**data.model_dump(), status="active", version=1)
@@ -265,13 +261,13 @@ async def create_category(session: AsyncSession, *, data: CategoryCreate) -> Cat
 
 
 async def update_category(session: AsyncSession, *, code: str, data: CategoryUpdate) -> Category:
-    category = await _get_entity(session, Category, "category", code)
+    category = await get_entity(session, Category, "category", code)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if "name" in changes:
         await _ensure_unique_name(session, Category.name, "category", changes["name"], own_code=code)
     if "default_co_department_codes" in changes:
         await _check_departments(session, "default_co_department_codes", changes["default_co_department_codes"])
-    _apply(category, changes)
+    apply_changes(category, changes)
     await session.flush()
     return category
 
@@ -295,20 +291,20 @@ async def list_policies(
     status: str | None,
     include_hidden: bool,
 ) -> Listing:
-    conditions = _status_conditions(Policy, status=status, include_hidden=include_hidden)
+    conditions = status_conditions(Policy, status=status, include_hidden=include_hidden)
     if level is not None:
         conditions.append(Policy.level == level)
     if q:
         conditions.append(_search(q, Policy.title, Policy.summary, Policy.document_number))
-    return await _page(db, Policy, conditions=conditions, page=page)
+    return await page_of(db, Policy, conditions=conditions, page=page)
 
 
 async def get_policy(db: Reader, *, code: str, include_hidden: bool) -> dict[str, Any]:
-    return await _get_visible(db, Policy, "policy", code, include_hidden=include_hidden)
+    return await get_visible(db, Policy, "policy", code, include_hidden=include_hidden)
 
 
 async def create_policy(session: AsyncSession, *, data: PolicyCreate) -> Policy:
-    await _ensure_new_code(session, Policy, "policy", data.code)
+    await ensure_new_code(session, Policy, "policy", data.code)
     policy = Policy(**data.model_dump(), version=1)
     session.add(policy)
     await session.flush()
@@ -316,19 +312,19 @@ async def create_policy(session: AsyncSession, *, data: PolicyCreate) -> Policy:
 
 
 async def update_policy(session: AsyncSession, *, code: str, data: PolicyUpdate) -> Policy:
-    policy = await _get_entity(session, Policy, "policy", code)
+    policy = await get_entity(session, Policy, "policy", code)
     if policy.status == "withdrawn":
         raise InvalidStatusChange("policy", code, policy.status, "updated")
-    _apply(policy, data.model_dump(exclude_unset=True, exclude_none=True))
+    apply_changes(policy, data.model_dump(exclude_unset=True, exclude_none=True))
     await session.flush()
     return policy
 
 
 async def set_policy_status(session: AsyncSession, *, code: str, status: str) -> Policy:
-    policy = await _get_entity(session, Policy, "policy", code)
+    policy = await get_entity(session, Policy, "policy", code)
     if policy.status == status:
         raise InvalidStatusChange("policy", code, policy.status, status)
-    _apply(policy, {"status": status})
+    apply_changes(policy, {"status": status})
     await session.flush()
     return policy
 
@@ -347,7 +343,7 @@ async def list_items(
     status: str | None,
     include_hidden: bool,
 ) -> Listing:
-    conditions = _status_conditions(ServiceItem, status=status, include_hidden=include_hidden)
+    conditions = status_conditions(ServiceItem, status=status, include_hidden=include_hidden)
     if category_code is not None:
         conditions.append(ServiceItem.category_code == category_code)
     if department_code is not None:
@@ -356,17 +352,17 @@ async def list_items(
         conditions.append(ServiceItem.eligible_sizes_text.contains(f",{eligible_size},", autoescape=True))
     if q:
         conditions.append(_search(q, ServiceItem.title, ServiceItem.description, ServiceItem.code))
-    listing = await _page(db, ServiceItem, conditions=conditions, page=page)
-    return Listing(rows=[_item_row(row) for row in listing.rows], next_cursor=listing.next_cursor)
+    listing = await page_of(db, ServiceItem, conditions=conditions, page=page)
+    return Listing(rows=[item_row(row) for row in listing.rows], next_cursor=listing.next_cursor)
 
 
 async def get_item(db: Reader, *, code: str, include_hidden: bool) -> dict[str, Any]:
-    return _item_row(await _get_visible(db, ServiceItem, "item", code, include_hidden=include_hidden))
+    return item_row(await get_visible(db, ServiceItem, "item", code, include_hidden=include_hidden))
 
 
 async def _check_item_references(session: AsyncSession, values: dict[str, Any], *, lead: str) -> None:
     if "category_code" in values:
-        await _require_codes(session, "category_code", Category.code, [values["category_code"]], statuses=["active"])
+        await require_codes(session, "category_code", Category.code, [values["category_code"]], statuses=["active"])
     if "lead_department_code" in values:
         await _check_departments(session, "lead_department_code", [values["lead_department_code"]])
     co_departments: list[str] = values.get("co_department_codes") or []
@@ -377,13 +373,13 @@ async def _check_item_references(session: AsyncSession, values: dict[str, Any], 
             "co_department_codes", f"The lead department {lead!r} cannot also be a co-handling department."
         )
     if values.get("policy_codes"):
-        await _require_codes(
+        await require_codes(
             session, "policy_codes", Policy.code, values["policy_codes"], statuses=["draft", "published"]
         )
 
 
 async def create_item(session: AsyncSession, *, data: ItemCreate) -> ServiceItem:
-    await _ensure_new_code(session, ServiceItem, "item", data.code)
+    await ensure_new_code(session, ServiceItem, "item", data.code)
     values = data.model_dump()
     await _check_item_references(session, values, lead=data.lead_department_code)
     sizes = values.pop("eligible_sizes")
@@ -394,7 +390,7 @@ async def create_item(session: AsyncSession, *, data: ItemCreate) -> ServiceItem
 
 
 async def update_item(session: AsyncSession, *, code: str, data: ItemUpdate) -> ServiceItem:
-    item = await _get_entity(session, ServiceItem, "item", code)
+    item = await get_entity(session, ServiceItem, "item", code)
     if item.status == "withdrawn":
         raise InvalidStatusChange("item", code, item.status, "updated")
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
@@ -404,13 +400,13 @@ async def update_item(session: AsyncSession, *, code: str, data: ItemUpdate) -> 
     await _check_item_references(session, check, lead=lead)
     if "eligible_sizes" in changes:
         changes["eligible_sizes_text"] = sizes_to_text(changes.pop("eligible_sizes"))
-    _apply(item, changes)
+    apply_changes(item, changes)
     await session.flush()
     return item
 
 
 async def set_item_status(session: AsyncSession, *, code: str, status: str) -> ServiceItem:
-    item = await _get_entity(session, ServiceItem, "item", code)
+    item = await get_entity(session, ServiceItem, "item", code)
     if item.status == status:
         raise InvalidStatusChange("item", code, item.status, status)
     if status == "published":
@@ -423,7 +419,7 @@ async def set_item_status(session: AsyncSession, *, code: str, status: str) -> S
             },
             lead=item.lead_department_code,
         )
-    _apply(item, {"status": status})
+    apply_changes(item, {"status": status})
     await session.flush()
     return item
 
@@ -432,98 +428,3 @@ def item_read(item: ServiceItem) -> dict[str, Any]:
     data = {column.key: getattr(item, column.key) for column in ServiceItem.__mapper__.column_attrs}
     data["eligible_sizes"] = sizes_from_text(data.pop("eligible_sizes_text"))
     return data
-
-
-# Menu editions
-
-
-async def list_menus(db: Reader, *, page: PageParams, status: str | None, include_hidden: bool) -> Listing:
-    conditions = _status_conditions(Menu, status=status, include_hidden=include_hidden)
-    return await _page(db, Menu, conditions=conditions, page=page)
-
-
-async def _menu_items(db: Reader, codes: list[str], *, include_hidden: bool) -> list[dict[str, Any]]:
-    """The edition's items in its order; items withdrawn since are shown to admins only."""
-    table = ServiceItem.__table__
-    statement = select(table).where(table.c.code.in_(codes))
-    if not include_hidden:
-        statement = statement.where(table.c.status == "published")
-    result = await db.execute(statement)
-    by_code = {row["code"]: _item_row(dict(row)) for row in result.mappings().all()}
-    return [by_code[code] for code in codes if code in by_code]
-
-
-async def get_menu(db: Reader, *, code: str, include_hidden: bool) -> dict[str, Any]:
-    row = await _get_visible(db, Menu, "menu", code, include_hidden=include_hidden)
-    row["items"] = await _menu_items(db, row["item_codes"], include_hidden=include_hidden)
-    return row
-
-
-async def get_current_menu(db: Reader, *, include_hidden: bool = False) -> dict[str, Any]:
-    table = Menu.__table__
-    result = await db.execute(
-        select(table)
-        .where(table.c.status == "published")
-        .order_by(table.c.published_on.desc(), table.c.published_at.desc())
-        .limit(1)
-    )
-    row = result.mappings().first()
-    if row is None:
-        raise ResourceNotFound("menu", "current")
-    menu = dict(row)
-    menu["items"] = await _menu_items(db, menu["item_codes"], include_hidden=include_hidden)
-    return menu
-
-
-async def _check_menu_items(session: AsyncSession, codes: Sequence[str], *, statuses: Sequence[str]) -> None:
-    await _require_codes(session, "item_codes", ServiceItem.code, codes, statuses=statuses)
-
-
-async def create_menu(session: AsyncSession, *, data: MenuCreate) -> Menu:
-    await _ensure_new_code(session, Menu, "menu", data.code)
-    await _check_menu_items(session, data.item_codes, statuses=["draft", "published"])
-    menu = Menu(**data.model_dump(), status="draft", version=1)
-    session.add(menu)
-    await session.flush()
-    return menu
-
-
-async def update_menu(session: AsyncSession, *, code: str, data: MenuUpdate) -> Menu:
-    menu = await _get_entity(session, Menu, "menu", code)
-    if menu.status != "draft":
-        raise MenuImmutable(code)
-    changes = data.model_dump(exclude_unset=True, exclude_none=True)
-    if "item_codes" in changes:
-        await _check_menu_items(session, changes["item_codes"], statuses=["draft", "published"])
-    _apply(menu, changes)
-    await session.flush()
-    return menu
-
-
-async def publish_menu(
-    session: AsyncSession, *, code: str, published_on: date | None, now: datetime | None = None
-) -> Menu:
-    menu = await _get_entity(session, Menu, "menu", code)
-    if menu.status != "draft":
-        raise InvalidStatusChange("menu", code, menu.status, "published")
-    await _check_menu_items(session, menu.item_codes, statuses=["published"])
-    instant = now or utcnow()
-    _apply(
-        menu,
-        {
-            "status": "published",
-            "published_at": instant,
-            "published_on": published_on or instant.astimezone(SHANGHAI).date(),
-        },
-    )
-    await session.flush()
-    return menu
-
-
-async def withdraw_menu(session: AsyncSession, *, code: str) -> Menu:
-    menu = await _get_entity(session, Menu, "menu", code)
-    if menu.status == "withdrawn":
-        raise InvalidStatusChange("menu", code, menu.status, "withdrawn")
-    _apply(menu, {"status": "withdrawn"})
-    await session.flush()
-    return menu
