@@ -15,8 +15,10 @@ from catalog_service.schemas import MenuCreate, MenuUpdate
 from catalog_service.service import (
     SHANGHAI,
     Listing,
+    added,
     apply_changes,
     ensure_new_code,
+    flushed,
     get_entity,
     get_visible,
     item_row,
@@ -73,10 +75,7 @@ async def _check_menu_items(session: AsyncSession, codes: Sequence[str], *, stat
 async def create_menu(session: AsyncSession, *, data: MenuCreate) -> Menu:
     await ensure_new_code(session, Menu, "menu", data.code)
     await _check_menu_items(session, data.item_codes, statuses=["draft", "published"])
-    menu = Menu(**data.model_dump(), status="draft", version=1)
-    session.add(menu)
-    await session.flush()
-    return menu
+    return await added(session, Menu(**data.model_dump(), status="draft", version=1))
 
 
 async def update_menu(session: AsyncSession, *, code: str, data: MenuUpdate) -> Menu:
@@ -87,8 +86,7 @@ async def update_menu(session: AsyncSession, *, code: str, data: MenuUpdate) -> 
     if "item_codes" in changes:
         await _check_menu_items(session, changes["item_codes"], statuses=["draft", "published"])
     apply_changes(menu, changes)
-    await session.flush()
-    return menu
+    return await flushed(session, menu)
 
 
 async def publish_menu(
@@ -107,8 +105,7 @@ async def publish_menu(
             "published_on": published_on or instant.astimezone(SHANGHAI).date(),
         },
     )
-    await session.flush()
-    return menu
+    return await flushed(session, menu)
 
 
 async def withdraw_menu(session: AsyncSession, *, code: str) -> Menu:
@@ -116,5 +113,4 @@ async def withdraw_menu(session: AsyncSession, *, code: str) -> Menu:
     if menu.status == "withdrawn":
         raise InvalidStatusChange("menu", code, menu.status, "withdrawn")
     apply_changes(menu, {"status": "withdrawn"})
-    await session.flush()
-    return menu
+    return await flushed(session, menu)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -41,6 +42,17 @@ M = TypeVar("M", bound=Base)
 class Listing:
     rows: list[dict[str, Any]]
     next_cursor: str | None
+
+
+async def added(session: AsyncSession, entity: M) -> M:
+    """A new entity, written by the flush so its constraints are checked now."""
+    session.add(entity)
+    return await flushed(session, entity)
+
+
+async def flushed(session: AsyncSession, entity: M) -> M:
+    await session.flush()
+    return entity
 
 
 def sizes_to_text(sizes: Sequence[str]) -> str:
@@ -176,8 +188,7 @@ async def _withdraw_unused(
     if items:
         raise InvalidReference("code", refusal.format(code=repr(code), items=", ".join(items[:10])))
     apply_changes(entity, {"status": "withdrawn"})
-    await session.flush()
-    return entity
+    return await flushed(session, entity)
 
 
 def apply_changes(entity: Base, changes: dict[str, Any]) -> None:
@@ -207,20 +218,24 @@ async def get_department(db: Reader, *, code: str, include_hidden: bool) -> dict
 async def create_department(session: AsyncSession, *, data: DepartmentCreate) -> Department:
     await ensure_new_code(session, Department, "department", data.code)
     await _ensure_unique_name(session, Department.name, "department", data.name)
-    department = Department(**data.model_dump(), status="active", version=1)
-    session.add(department)
-    await session.flush()
-    return department
+    return await added(session, Department(**data.model_dump(), status="active", version=1))
+
+
+async def _named_changes(
+    session: AsyncSession, model: type[M], name: InstrumentedAttribute[str], kind: str, code: str, data: BaseModel
+) -> tuple[M, dict[str, Any]]:
+    """The entity to change and the changes asked for; a new name must be nobody else's."""
+    entity = await get_entity(session, model, kind, code)
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    if "name" in changes:
+        await _ensure_unique_name(session, name, kind, changes["name"], own_code=code)
+    return entity, changes
 
 
 async def update_department(session: AsyncSession, *, code: str, data: DepartmentUpdate) -> Department:
-    department = await get_entity(session, Department, "department", code)
-    changes = data.model_dump(exclude_unset=True, exclude_none=True)
-    if "name" in changes:
-        await _ensure_unique_name(session, Department.name, "department", changes["name"], own_code=code)
+    department, changes = await _named_changes(session, Department, Department.name, "department", code, data)
     apply_changes(department, changes)
-    await session.flush()
-    return department
+    return await flushed(session, department)
 
 
 async def withdraw_department(session: AsyncSession, *, code: str) -> Department:
@@ -254,22 +269,15 @@ async def create_category(session: AsyncSession, *, data: CategoryCreate) -> Cat
     await ensure_new_code(session, Category, "category", data.code)
     await _ensure_unique_name(session, Category.name, "category", data.name)
     await _check_departments(session, "default_co_department_codes", data.default_co_department_codes)
-    category = Category(**data.model_dump(), status="active", version=1)
-    session.add(category)
-    await session.flush()
-    return category
+    return await added(session, Category(**data.model_dump(), status="active", version=1))
 
 
 async def update_category(session: AsyncSession, *, code: str, data: CategoryUpdate) -> Category:
-    category = await get_entity(session, Category, "category", code)
-    changes = data.model_dump(exclude_unset=True, exclude_none=True)
-    if "name" in changes:
-        await _ensure_unique_name(session, Category.name, "category", changes["name"], own_code=code)
+    category, changes = await _named_changes(session, Category, Category.name, "category", code, data)
     if "default_co_department_codes" in changes:
         await _check_departments(session, "default_co_department_codes", changes["default_co_department_codes"])
     apply_changes(category, changes)
-    await session.flush()
-    return category
+    return await flushed(session, category)
 
 
 async def withdraw_category(session: AsyncSession, *, code: str) -> Category:
@@ -305,10 +313,7 @@ async def get_policy(db: Reader, *, code: str, include_hidden: bool) -> dict[str
 
 async def create_policy(session: AsyncSession, *, data: PolicyCreate) -> Policy:
     await ensure_new_code(session, Policy, "policy", data.code)
-    policy = Policy(**data.model_dump(), version=1)
-    session.add(policy)
-    await session.flush()
-    return policy
+    return await added(session, Policy(**data.model_dump(), version=1))
 
 
 async def update_policy(session: AsyncSession, *, code: str, data: PolicyUpdate) -> Policy:
@@ -316,8 +321,7 @@ async def update_policy(session: AsyncSession, *, code: str, data: PolicyUpdate)
     if policy.status == "withdrawn":
         raise InvalidStatusChange("policy", code, policy.status, "updated")
     apply_changes(policy, data.model_dump(exclude_unset=True, exclude_none=True))
-    await session.flush()
-    return policy
+    return await flushed(session, policy)
 
 
 async def set_policy_status(session: AsyncSession, *, code: str, status: str) -> Policy:
@@ -325,8 +329,7 @@ async def set_policy_status(session: AsyncSession, *, code: str, status: str) ->
     if policy.status == status:
         raise InvalidStatusChange("policy", code, policy.status, status)
     apply_changes(policy, {"status": status})
-    await session.flush()
-    return policy
+    return await flushed(session, policy)
 
 
 # Service items
@@ -383,10 +386,7 @@ async def create_item(session: AsyncSession, *, data: ItemCreate) -> ServiceItem
     values = data.model_dump()
     await _check_item_references(session, values, lead=data.lead_department_code)
     sizes = values.pop("eligible_sizes")
-    item = ServiceItem(**values, eligible_sizes_text=sizes_to_text(sizes), version=1)
-    session.add(item)
-    await session.flush()
-    return item
+    return await added(session, ServiceItem(**values, eligible_sizes_text=sizes_to_text(sizes), version=1))
 
 
 async def update_item(session: AsyncSession, *, code: str, data: ItemUpdate) -> ServiceItem:
@@ -401,8 +401,7 @@ async def update_item(session: AsyncSession, *, code: str, data: ItemUpdate) -> 
     if "eligible_sizes" in changes:
         changes["eligible_sizes_text"] = sizes_to_text(changes.pop("eligible_sizes"))
     apply_changes(item, changes)
-    await session.flush()
-    return item
+    return await flushed(session, item)
 
 
 async def set_item_status(session: AsyncSession, *, code: str, status: str) -> ServiceItem:
@@ -420,8 +419,7 @@ async def set_item_status(session: AsyncSession, *, code: str, status: str) -> S
             lead=item.lead_department_code,
         )
     apply_changes(item, {"status": status})
-    await session.flush()
-    return item
+    return await flushed(session, item)
 
 
 def item_read(item: ServiceItem) -> dict[str, Any]:

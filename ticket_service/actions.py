@@ -243,6 +243,14 @@ async def apply_action(
     return ticket
 
 
+async def lock_for_change(
+    session: AsyncSession, *, context: TicketContext, ticket_id: str, principal: Principal
+) -> tuple[Ticket, WorkCalendar]:
+    """The ticket locked for a change by a caller who may see it, and the calendar to change it by."""
+    ticket = await get_ticket(session, ticket_id=ticket_id, principal=principal, for_update=True)
+    return ticket, await calendar_service.load_calendar(session, cache=context.calendar_cache)
+
+
 async def take_action(
     session: AsyncSession,
     *,
@@ -255,8 +263,7 @@ async def take_action(
 ) -> dict[str, object]:
     """A caller's action on a ticket it may see, guarded by `If-Match`; the ticket after it."""
     expected = parse_if_match(if_match)
-    ticket = await get_ticket(session, ticket_id=ticket_id, principal=principal, for_update=True)
-    calendar = await calendar_service.load_calendar(session, cache=context.calendar_cache)
+    ticket, calendar = await lock_for_change(session, context=context, ticket_id=ticket_id, principal=principal)
     await apply_action(
         session,
         ticket=ticket,

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from services.app import State, create_service_app
 from services.http import create_http_client
 from services.queue import LazyQueue
-from ticket_service import calendar_routes, enterprise_routes, order_routes, sla_routes, ticket_routes
+from ticket_service import calendar_routes, enterprise_routes, sla_routes, ticket_routes
 from ticket_service.calendar_service import CalendarCache
 from ticket_service.catalog_client import CatalogClient
 from ticket_service.context import TicketContext
@@ -55,7 +55,6 @@ def create_app(
         description="Enterprises, orders and tickets under the 1-3-5 rule; the working-day calendar.",
         settings=settings,
         routers=[
-            order_routes.router,
             ticket_routes.router,
             calendar_routes.router,
             enterprise_routes.router,

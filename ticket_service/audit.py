@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.auth import Principal
 from services.db import Reader
 from ticket_service.models import TicketEvent
+from ticket_service.views import read_ticket
 
 GENESIS_HASH = "0" * 64
 EVENT_CONTENT = ("ticket_id", "seq", "action", "actor", "role", "at", "from_status", "to_status", "note", "changes")
@@ -50,31 +52,33 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def event_values(
-    *,
-    ticket_id: str,
-    seq: int,
-    prev_hash: str,
-    action: str,
-    principal: Principal,
-    at: datetime,
-    from_status: str | None,
-    to_status: str | None,
-    note: str,
-    changes: Changes,
-) -> dict[str, Any]:
-    """The link after `prev_hash`, its own hash computed."""
+@dataclass(frozen=True, slots=True)
+class Link:
+    """What one link of the chain says: who did what and when, the status before and after,
+    the note, and every audited field that changed (old, new)."""
+
+    action: str
+    principal: Principal
+    at: datetime
+    from_status: str | None
+    to_status: str | None
+    note: str
+    changes: Changes
+
+
+def event_values(link: Link, *, ticket_id: str, seq: int, prev_hash: str) -> dict[str, Any]:
+    """The row of `link` after `prev_hash`, its own hash computed."""
     values: dict[str, Any] = {
         "ticket_id": ticket_id,
         "seq": seq,
-        "action": action,
-        "actor": principal.subject,
-        "role": principal.role.value,
-        "at": at,
-        "from_status": from_status,
-        "to_status": to_status,
-        "note": note,
-        "changes": {key: [jsonable(old), jsonable(new)] for key, (old, new) in changes.items()},
+        "action": link.action,
+        "actor": link.principal.subject,
+        "role": link.principal.role.value,
+        "at": link.at,
+        "from_status": link.from_status,
+        "to_status": link.to_status,
+        "note": link.note,
+        "changes": {key: [jsonable(old), jsonable(new)] for key, (old, new) in link.changes.items()},
         "prev_hash": prev_hash,
     }
     values["hash"] = event_hash(prev_hash, event_content(values))
@@ -116,18 +120,7 @@ async def preload_chain_heads(session: AsyncSession, *, ticket_ids: Sequence[str
         heads[ticket_id] = (seq, hash_)
 
 
-async def append_event(
-    session: AsyncSession,
-    *,
-    ticket_id: str,
-    action: str,
-    principal: Principal,
-    at: datetime,
-    from_status: str | None,
-    to_status: str | None,
-    note: str,
-    changes: Changes,
-) -> TicketEvent:
+async def append_event(session: AsyncSession, *, ticket_id: str, link: Link) -> TicketEvent:
     """Add the next link of the ticket's chain; the caller's flush writes it. The ticket row is
     locked by the caller, so reading the last link and adding the next cannot interleave."""
     heads = _chain_heads(session)
@@ -142,20 +135,7 @@ async def append_event(
             )
         ).first()
         head = (last[0], last[1]) if last else (0, GENESIS_HASH)  # (0, genesis) is an empty chain
-    event = TicketEvent(
-        **event_values(
-            ticket_id=ticket_id,
-            seq=head[0] + 1,
-            prev_hash=head[1],
-            action=action,
-            principal=principal,
-            at=at,
-            from_status=from_status,
-            to_status=to_status,
-            note=note,
-            changes=changes,
-        )
-    )
+    event = TicketEvent(**event_values(link, ticket_id=ticket_id, seq=head[0] + 1, prev_hash=head[1]))
     heads[ticket_id] = (event.seq, event.hash)
     session.add(event)
     return event
@@ -183,3 +163,15 @@ def verify_links(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 async def verify_chain(db: Reader, *, ticket_id: str) -> dict[str, Any]:
     return verify_links(await list_events(db, ticket_id=ticket_id))
+
+
+async def events_shown_to(db: Reader, *, ticket_id: str, principal: Principal) -> list[dict[str, Any]]:
+    """The audit trail of a ticket the caller may see, oldest first."""
+    await read_ticket(db, ticket_id=ticket_id, principal=principal)
+    return await list_events(db, ticket_id=ticket_id)
+
+
+async def verify_chain_for(db: Reader, *, ticket_id: str, principal: Principal) -> dict[str, Any]:
+    """The chain's verification, for a ticket the caller may see."""
+    await read_ticket(db, ticket_id=ticket_id, principal=principal)
+    return await verify_chain(db, ticket_id=ticket_id)

@@ -118,9 +118,7 @@ class TicketChange:
         ticket.updated_at = now
         schedule_sla(ticket, calendar, policy)
         after = values_of(ticket)
-        event = await audit.append_event(
-            session,
-            ticket_id=ticket.id,
+        link = audit.Link(
             action=action,
             principal=principal,
             at=now,
@@ -129,5 +127,6 @@ class TicketChange:
             note=note,
             changes=audited_changes(self.before, after),
         )
+        event = await audit.append_event(session, ticket_id=ticket.id, link=link)
         await emit(session, values=after, event_types=event_types, at=now)
         return event

@@ -137,10 +137,7 @@ def _creation_rows(
         changes: dict[str, Any] = {"status": (None, ticket["status"]), "department_code": (None, draft.department_code)}
         if draft.received_at_given:
             changes["received_at"] = (None, draft.received_at)
-        event = audit.event_values(
-            ticket_id=ticket["id"],
-            seq=1,
-            prev_hash=audit.GENESIS_HASH,
+        link = audit.Link(
             action="create",
             principal=principal,
             at=now,
@@ -149,6 +146,7 @@ def _creation_rows(
             note=draft.note,
             changes=changes,
         )
+        event = audit.event_values(link, ticket_id=ticket["id"], seq=1, prev_hash=audit.GENESIS_HASH)
         data = ticket_json(ticket, None)
         announced = outbox.event_values(
             event_type="ticket.created", aggregate_type="ticket", aggregate_id=ticket["id"], data=data, occurred_at=now

@@ -15,32 +15,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.auth import Principal, Role
 from services.db import Reader, utcnow
 from services.errors import Forbidden
-from services.workdays import WorkCalendar
-from ticket_service import audit, calendar_service, lifecycle
-from ticket_service.actions import DEFAULT_POLICY, ActionInput, apply_action
+from ticket_service import audit, lifecycle
+from ticket_service.actions import ActionInput, apply_action, lock_for_change
 from ticket_service.context import TicketContext
-from ticket_service.errors import AlreadyRated, NotRatable, TicketNotFound
-from ticket_service.models import Feedback, Ticket
-from ticket_service.sla_rules import SlaPolicy
-from ticket_service.views import get_ticket
+from ticket_service.errors import AlreadyRated, NotRatable
+from ticket_service.models import Feedback
+from ticket_service.views import read_ticket
 
 RATABLE_STATUSES = frozenset({"resolved", "explained", "closed"})
 
 
-async def rate(
+async def give_feedback(
     session: AsyncSession,
     *,
-    ticket: Ticket,
+    context: TicketContext,
+    ticket_id: str,
     principal: Principal,
     rating: str,
     comment: str,
-    calendar: WorkCalendar,
     channel: str = "web",
-    policy: SlaPolicy = DEFAULT_POLICY,
 ) -> Feedback:
-    """Rate the latest resolution once; an unsatisfied rating reopens the ticket (发回重办)."""
-    if principal.role == Role.ENTERPRISE and principal.enterprise_id != ticket.enterprise_id:
-        raise TicketNotFound(ticket.id)
+    """Rate the latest resolution of a ticket the caller may see, once; an unsatisfied rating
+    reopens the ticket (发回重办)."""
+    ticket, calendar = await lock_for_change(session, context=context, ticket_id=ticket_id, principal=principal)
     if principal.role not in {Role.ENTERPRISE, Role.HOTLINE}:
         raise Forbidden(
             "Only the enterprise (or the hotline's follow-up call) rates a ticket.", code="role_not_allowed"
@@ -63,9 +60,7 @@ async def rate(
         created_at=now,
     )
     session.add(feedback)
-    await audit.append_event(
-        session,
-        ticket_id=ticket.id,
+    link = audit.Link(
         action="feedback",
         principal=principal,
         at=now,
@@ -74,6 +69,7 @@ async def rate(
         note=comment,
         changes={"rating": (None, rating)},
     )
+    await audit.append_event(session, ticket_id=ticket.id, link=link)
     await session.flush()
     if rating == "unsatisfied":
         await apply_action(
@@ -84,32 +80,15 @@ async def rate(
             data=ActionInput(note=f"unsatisfied rating: {comment}".strip()),
             calendar=calendar,
             now=now,
-            policy=policy,
+            policy=context.policy,
         )
     return feedback
 
 
-async def give_feedback(
-    session: AsyncSession,
-    *,
-    context: TicketContext,
-    ticket_id: str,
-    principal: Principal,
-    rating: str,
-    comment: str,
-) -> Feedback:
-    """A caller's rating of a ticket it may see."""
-    ticket = await get_ticket(session, ticket_id=ticket_id, principal=principal, for_update=True)
-    calendar = await calendar_service.load_calendar(session, cache=context.calendar_cache)
-    return await rate(
-        session,
-        ticket=ticket,
-        principal=principal,
-        rating=rating,
-        comment=comment,
-        calendar=calendar,
-        policy=context.policy,
-    )
+async def feedback_shown_to(db: Reader, *, ticket_id: str, principal: Principal) -> list[dict[str, Any]]:
+    """Every rating of a ticket the caller may see."""
+    await read_ticket(db, ticket_id=ticket_id, principal=principal)
+    return await list_feedback(db, ticket_id=ticket_id)
 
 
 async def list_feedback(db: Reader, *, ticket_id: str) -> list[dict[str, Any]]:

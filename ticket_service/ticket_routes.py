@@ -1,8 +1,9 @@
-"""Tickets: filing, reading, their actions, audit trail and feedback.
+"""Orders and tickets: creating, reading, their actions, audit trail and feedback.
 
 (No `from __future__ import annotations` here: the action routes are made in a loop and
 FastAPI must see each one's body model as a real class.)"""
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -12,11 +13,11 @@ from pydantic import BaseModel
 from pydantic_core import to_json
 
 from services.auth import CurrentPrincipal, Principal, Role, require_roles
-from services.db import AutocommitDep, DatabaseDep, SessionDep
+from services.db import AutocommitDep, Database, DatabaseDep, SessionDep
 from services.errors import problem_responses
 from services.pagination import Page, PageDep
 from ticket_service import actions, audit, creation, feedback, idempotency, lifecycle, views
-from ticket_service.context import TicketContextDep
+from ticket_service.context import TicketContext, TicketContextDep
 from ticket_service.errors import InvalidInstant
 from ticket_service.schemas import (
     AcceptBody,
@@ -28,6 +29,8 @@ from ticket_service.schemas import (
     FeedbackRead,
     JointReviewBody,
     OptionalReasonBody,
+    OrderCreate,
+    OrderRead,
     ReasonBody,
     RequestInfoBody,
     ResolveBody,
@@ -49,7 +52,6 @@ IfMatchHeader = Annotated[
     str | None, Header(alias="If-Match", max_length=40, description="The ticket version the caller saw.")
 ]
 ChainAuditor = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN))]
-RequestFiler = Annotated[Principal, Depends(require_roles(Role.ENTERPRISE, Role.DISPATCHER))]
 
 
 def ticket_response(values: views.TicketValues, principal: Principal) -> JSONResponse:
@@ -75,30 +77,77 @@ def once(request: Request, principal: Principal, key: str | None, body: BaseMode
     )
 
 
-@router.post(
-    "/tickets",
-    status_code=201,
-    response_model=TicketRead,
-    tags=["tickets"],
-    responses=problem_responses(400, 401, 403, 409, 422, 503),
-)
-async def create_ticket(
-    request: Request,
-    database: DatabaseDep,
-    principal: RequestFiler,
-    context: TicketContextDep,
-    body: TicketCreate,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> Any:
-    """File a free-form request or complaint (enterprise; dispatcher on behalf of one, e.g. a visit)."""
-    created = await creation.file_request(
+CreateFromBody = Callable[
+    [Database, TicketContext, Principal, Any, idempotency.Once | None], Awaitable[idempotency.Created]
+]
+
+
+def _make_creation_route(
+    path: str,
+    *,
+    name: str,
+    doc: str,
+    body_model: type[BaseModel],
+    response_model: type[BaseModel],
+    tag: str,
+    roles: tuple[Role, ...],
+    create: CreateFromBody,
+) -> None:
+    """A creating POST: its `Idempotency-Key` and its 201 answer are the same for every kind."""
+    Creator = Annotated[Principal, Depends(require_roles(*roles))]
+
+    async def endpoint(
+        request: Request,
+        database: DatabaseDep,
+        principal: Creator,
+        context: TicketContextDep,
+        body: body_model,  # type: ignore[valid-type]
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Any:
+        created = await create(database, context, principal, body, once(request, principal, idempotency_key, body))
+        return created_response(created)
+
+    endpoint.__name__ = name
+    endpoint.__doc__ = doc
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=["POST"],
+        status_code=201,
+        response_model=response_model,
+        tags=[tag],
+        responses=problem_responses(400, 401, 403, 409, 422, 503),
+    )
+
+
+_make_creation_route(
+    "/orders",
+    name="create_order",
+    doc="Order items from the current menu; each becomes a ticket for its lead department (enterprise).",
+    body_model=OrderCreate,
+    response_model=OrderRead,
+    tag="orders",
+    roles=(Role.ENTERPRISE,),
+    create=lambda database, context, principal, body, once_: creation.place_order(
         database,
         context=context,
         principal=principal,
-        data=body,
-        once=once(request, principal, idempotency_key, body),
-    )
-    return created_response(created)
+        lines=[(line.item_code, line.note) for line in body.items],
+        once=once_,
+    ),
+)
+_make_creation_route(
+    "/tickets",
+    name="create_ticket",
+    doc="File a free-form request or complaint (enterprise; dispatcher on behalf of one, e.g. a visit).",
+    body_model=TicketCreate,
+    response_model=TicketRead,
+    tag="tickets",
+    roles=(Role.ENTERPRISE, Role.DISPATCHER),
+    create=lambda database, context, principal, body, once_: creation.file_request(
+        database, context=context, principal=principal, data=body, once=once_
+    ),
+)
 
 
 @router.get(
@@ -159,8 +208,7 @@ async def get_ticket(db: AutocommitDep, principal: CurrentPrincipal, ticket_id: 
 )
 async def ticket_events(db: AutocommitDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Any:
     """The ticket's audit trail, oldest first (whoever may see the ticket)."""
-    await views.read_ticket(db, ticket_id=ticket_id, principal=principal)
-    return await audit.list_events(db, ticket_id=ticket_id)
+    return await audit.events_shown_to(db, ticket_id=ticket_id, principal=principal)
 
 
 @router.get(
@@ -171,8 +219,7 @@ async def ticket_events(db: AutocommitDep, principal: CurrentPrincipal, ticket_i
 )
 async def verify_events(db: AutocommitDep, principal: ChainAuditor, ticket_id: TicketIdPath) -> Any:
     """Recompute the audit trail's hash chain and name the first broken link (supervisor, admin)."""
-    await views.read_ticket(db, ticket_id=ticket_id, principal=principal)
-    return await audit.verify_chain(db, ticket_id=ticket_id)
+    return await audit.verify_chain_for(db, ticket_id=ticket_id, principal=principal)
 
 
 @router.post(
@@ -203,8 +250,7 @@ async def give_feedback(
 )
 async def list_feedback(db: AutocommitDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Any:
     """Every rating the ticket received (whoever may see the ticket)."""
-    await views.read_ticket(db, ticket_id=ticket_id, principal=principal)
-    return await feedback.list_feedback(db, ticket_id=ticket_id)
+    return await feedback.feedback_shown_to(db, ticket_id=ticket_id, principal=principal)
 
 
 ACTION_BODIES: dict[lifecycle.Action, type[BaseModel]] = {
