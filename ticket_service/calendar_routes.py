@@ -40,26 +40,16 @@ async def deadlines(
     profile: Annotated[str, Query(max_length=16, description="accept-resolve-final working days")] = "1-3-5",
 ) -> DeadlinesRead:
     """The accept, resolve and final deadlines for a request received at an instant (anyone)."""
-    sla = calendar_service.parse_profile(profile)
     instant = received_at or utcnow()
-    work_calendar = await calendar_service.load_calendar(db, cache=_cache(request))
-    result = calendar_service.compute_deadlines(work_calendar, received_at=instant, profile=sla)
-    return DeadlinesRead(
-        received_at=instant,
-        profile=str(sla),
-        accept_due=result.accept_due,
-        resolve_due=result.resolve_due,
-        final_due=result.final_due,
-        provisional=result.provisional,
-    )
+    found = await calendar_service.deadlines_for(db, cache=_cache(request), received_at=instant, profile=profile)
+    return DeadlinesRead.model_validate(found)
 
 
 @router.get("/{year}", response_model=CalendarYearRead, responses=problem_responses(400, 422))
 async def get_year(request: Request, db: AutocommitDep, year: YearPath) -> Response:
     """Every holiday, make-up working day and overlay row of a year, and whether the year is official (anyone)."""
-    work_calendar = await calendar_service.load_calendar(db, cache=_cache(request))
-    overlay = await calendar_service.get_year_overlay(db, year=year)
-    return cached_json(request, _year_adapter, calendar_service.year_view(work_calendar, year, overlay))
+    view = await calendar_service.year_of(db, cache=_cache(request), year=year)
+    return cached_json(request, _year_adapter, view)
 
 
 @router.put("/{year}", response_model=CalendarYearRead, responses=problem_responses(400, 401, 403, 422))
@@ -68,11 +58,9 @@ async def put_year(
 ) -> Any:
     """Replace a year's overlay, e.g. load the State Council's notice for a new year (admin)."""
     rows = [OverlayDay(day=row.date, is_workday=row.is_workday, note=row.note) for row in body.days]
-    overlay = await calendar_service.replace_year_overlay(
-        session, year=year, rows=rows, complete=body.complete, actor=principal
+    return await calendar_service.replace_year(
+        session, cache=_cache(request), year=year, rows=rows, complete=body.complete, actor=principal
     )
-    work_calendar = await calendar_service.load_calendar(session, cache=_cache(request))
-    return calendar_service.year_view(work_calendar, year, overlay)
 
 
 @router.get("/{year}/changes", response_model=list[CalendarChangeRead], responses=problem_responses(400, 401, 403, 422))

@@ -199,3 +199,37 @@ async def list_changes(db: Reader, *, year: int) -> list[dict[str, Any]]:
     table = CalendarChange.__table__
     result = await db.execute(select(table).where(table.c.year == year).order_by(table.c.revision.desc()))
     return [dict(row) for row in result.mappings().all()]
+
+
+async def deadlines_for(db: Reader, *, cache: CalendarCache, received_at: datetime, profile: str) -> dict[str, Any]:
+    """The deadlines of a request received at `received_at` under a profile's text (`1-3-5`)."""
+    sla = parse_profile(profile)
+    result = compute_deadlines(await load_calendar(db, cache=cache), received_at=received_at, profile=sla)
+    return {
+        "received_at": received_at,
+        "profile": str(sla),
+        "accept_due": result.accept_due,
+        "resolve_due": result.resolve_due,
+        "final_due": result.final_due,
+        "provisional": result.provisional,
+    }
+
+
+async def year_of(db: Reader, *, cache: CalendarCache, year: int) -> dict[str, Any]:
+    """A year's holidays, make-up working days and overlay rows, and whether it is official."""
+    calendar = await load_calendar(db, cache=cache)
+    return year_view(calendar, year, await get_year_overlay(db, year=year))
+
+
+async def replace_year(
+    session: AsyncSession,
+    *,
+    cache: CalendarCache,
+    year: int,
+    rows: list[OverlayDay],
+    complete: bool,
+    actor: Principal,
+) -> dict[str, Any]:
+    """`replace_year_overlay`, answered with the year as the new calendar shows it."""
+    overlay = await replace_year_overlay(session, year=year, rows=rows, complete=complete, actor=actor)
+    return year_view(await load_calendar(session, cache=cache), year, overlay)
