@@ -6,6 +6,8 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.seeding import DemoFacts, SeedResult
+from services.settings import SharedSettings
 from ticket_service.seed_data import ENTERPRISES
 
 _NAMESPACE = uuid.UUID("6f1f4f3e-9658-4080-8965-808000000000")
@@ -44,3 +46,9 @@ async def seed_enterprises(session: AsyncSession) -> int:
         await create_enterprise(session, data=data, enterprise_id=enterprise_id)
         created += 1
     return created
+
+
+async def seed(session: AsyncSession, *, settings: SharedSettings, facts: DemoFacts) -> SeedResult:
+    """The ticket service's part of the development seed; its enterprises get demo accounts."""
+    created = await seed_enterprises(session)
+    return SeedResult(created={"enterprises": created}, facts=DemoFacts(enterprise_ids=demo_enterprise_ids()))
