@@ -48,7 +48,9 @@ def run(settings: SharedSettings) -> int:
         for spec in process_specs(settings.bind_host, ports):
             processes[spec.name] = subprocess.Popen(spec.argv, env=env, cwd=PROJECT_ROOT)
         public = f"http://127.0.0.1:{ports[PUBLIC_ENTRY]}"
-        if not wait_healthy(f"{public}/health", processes):
+        if not wait_healthy(f"{public}/health", processes, stop_requested=lambda: interrupted):
+            if interrupted:
+                return 0
             print("[run] the platform did not become healthy; stopping", file=sys.stderr)
             return 1
         print(f"[run] ready: API docs at {public}/docs  (Ctrl-C stops everything)", flush=True)

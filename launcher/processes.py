@@ -8,7 +8,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from launcher.registry import HTTP_SERVICES, WORKERS, HttpService, Worker
@@ -62,9 +62,18 @@ def service_urls(ports: Mapping[str, int], services: Sequence[HttpService] = HTT
     return {service.url_variable: f"http://127.0.0.1:{ports[service.name]}" for service in services}
 
 
-def wait_healthy(url: str, processes: Mapping[str, subprocess.Popen[bytes]], timeout: float = 120) -> bool:
+def wait_healthy(
+    url: str,
+    processes: Mapping[str, subprocess.Popen[bytes]],
+    stop_requested: Callable[[], bool],
+    timeout: float = 120,
+) -> bool:
+    """True once `url` answers 200; False if a process exits, a stop is requested, or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        # Checked first: a Ctrl-C during start-up also stops the children, which is no failure.
+        if stop_requested():
+            return False
         for name, process in processes.items():
             if process.poll() is not None:
                 print(f"[run] {name} exited with {process.returncode} during start-up", file=sys.stderr)
