@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -19,7 +20,7 @@ import pytest
 import redis
 
 from services.settings import PROJECT_ROOT
-from tests.support import DEMO_PASSWORD, create_scratch_database, drop_scratch_database, free_port, wait_until
+from tests.support import DEMO_PASSWORD, create_scratch_database, drop_scratch_database, wait_until
 
 pytestmark = pytest.mark.live
 
@@ -31,6 +32,24 @@ PORT_VARIABLES = {
 }
 # Chosen by the launcher itself, never inherited from the environment running the tests.
 LAUNCHER_CHOSEN = ("REDIS_URL", "CATALOG_URL", "TICKET_URL", "NOTIFICATION_URL", "GATEWAY_URL")
+
+
+def _unused_ports(count: int) -> list[int]:
+    """Free ports below the ephemeral range. The launcher binds them only after migrating and
+    seeding; a port from the ephemeral range may by then be some outgoing connection's own."""
+    ephemeral_start = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    candidates = range(20000, ephemeral_start)
+    ports: list[int] = []
+    for candidate in random.Random().sample(candidates, min(200, len(candidates))):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+        ports.append(candidate)
+        if len(ports) == count:
+            return ports
+    raise RuntimeError("no free ports below the ephemeral range")
 
 
 def _children(pid: int) -> set[int]:
@@ -88,7 +107,7 @@ def _terminate_launcher_alone(launcher: subprocess.Popen[bytes]) -> None:
 def test_run_starts_the_platform_and_a_stop_signal_stops_all_of_it(
     empty_database: str, tmp_path: Path, stop: Callable[[subprocess.Popen[bytes]], None]
 ) -> None:
-    ports = {name: free_port() for name in PORT_VARIABLES}
+    ports = dict(zip(PORT_VARIABLES, _unused_ports(len(PORT_VARIABLES)), strict=True))
     var_dir = tmp_path / "var"
     redis_socket = var_dir / "redis" / "redis.sock"
     env = {key: value for key, value in os.environ.items() if key not in LAUNCHER_CHOSEN}
