@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m services run
+	$(BIN)/python -m launcher run
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
@@ -23,17 +23,17 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy services gateway catalog_service ticket_service notification_service sla_worker
+	$(BIN)/mypy services launcher gateway catalog_service ticket_service notification_service sla_worker
 
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 migrate: $(STAMP)
-	$(BIN)/python -m services migrate
+	$(BIN)/python -m launcher migrate
 
 seed: $(STAMP)
-	$(BIN)/python -m services seed
+	$(BIN)/python -m launcher seed
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/workdays.py

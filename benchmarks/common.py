@@ -25,7 +25,8 @@ import aiohttp
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from services.cli import migrate, seed
+from launcher.migrations import migrate
+from launcher.seeding import seed
 from services.db import create_engine
 from services.settings import SharedSettings
 

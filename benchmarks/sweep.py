@@ -25,7 +25,7 @@ from common import ensure_database
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from services.cli import migrate
+from launcher.migrations import migrate
 from services.db import create_engine, create_sessionmaker, database_for
 from services.settings import DEFAULT_INTERNAL_TOKEN
 from tests.support import free_port, uvicorn_server

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog_service import menus, seed_data, service
 from catalog_service.models import Category, Department, Menu, Policy, ServiceItem
 from catalog_service.schemas import CategoryCreate, DepartmentCreate, ItemCreate, MenuCreate, PolicyCreate
+from services.seeding import DemoFacts, SeedResult
+from services.settings import SharedSettings
 
 
 def _plain(record: object) -> dict[str, object]:
@@ -51,3 +53,10 @@ async def seed_catalog(session: AsyncSession) -> dict[str, int]:
         )
         created["menus"] += 1
     return created
+
+
+async def seed(session: AsyncSession, *, settings: SharedSettings, facts: DemoFacts) -> SeedResult:
+    """The catalogue's part of the development seed; its departments get demo staff accounts."""
+    created = await seed_catalog(session)
+    department_codes = tuple(department.code for department in seed_data.DEPARTMENTS)
+    return SeedResult(created=created, facts=DemoFacts(department_codes=department_codes))

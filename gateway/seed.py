@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import service
 from services.auth import Role
+from services.seeding import DemoFacts, SeedResult
+from services.settings import SharedSettings
 
 HOTLINE_CLIENT_ID = "hotline-965808"
 FRONTEND_CLIENT_ID = "frontend-demo"
@@ -48,3 +50,14 @@ async def seed_accounts(
         )
         created += was_created
     return created
+
+
+async def seed(session: AsyncSession, *, settings: SharedSettings, facts: DemoFacts) -> SeedResult:
+    """Demo accounts for the departments and enterprises the earlier seeds reported."""
+    created = await seed_accounts(
+        session,
+        password=settings.demo_password.get_secret_value(),
+        department_codes=facts.department_codes,
+        enterprise_ids=facts.enterprise_ids,
+    )
+    return SeedResult(created={"accounts": created})

@@ -25,9 +25,11 @@ from catalog_service.app import create_app as create_catalog_app
 from catalog_service.settings import CatalogSettings
 from gateway.app import create_app as create_gateway_app
 from gateway.settings import GatewaySettings
+from launcher.embedded_redis import EmbeddedRedis
+from launcher.migrations import migrate
+from launcher.seeding import seed
 from notification_service.app import create_app as create_notification_app
 from notification_service.settings import NotificationSettings
-from services.cli import migrate, seed
 from services.db import (
     Database,
     create_engine,
@@ -37,7 +39,6 @@ from services.db import (
     get_sessionmaker,
     writes_in_one_statement,
 )
-from services.embedded_redis import EmbeddedRedis
 from services.settings import SharedSettings
 from tests.support import bearer, login, reset_database
 from ticket_service.app import create_app as create_ticket_app

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from services.cli import migrate, seed
+from launcher.migrations import migrate
+from launcher.seeding import seed
 from services.settings import SharedSettings
 from tests.support import DEMO_PASSWORD, create_scratch_database, drop_scratch_database, free_port, uvicorn_server
 

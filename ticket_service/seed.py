@@ -6,6 +6,8 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.seeding import DemoFacts, SeedResult
+from services.settings import SharedSettings
 from ticket_service.seed_data import ENTERPRISES
 
 _NAMESPACE = uuid.UUID("6f1f4f3e-9658-4080-8965-808000000000")
@@ -27,20 +29,26 @@ async def seed_enterprises(session: AsyncSession) -> int:
     from ticket_service.schemas import EnterpriseCreate
 
     created = 0
-    for seed in ENTERPRISES:
-        enterprise_id = enterprise_id_for(seed.credit_code)
+    for demo in ENTERPRISES:
+        enterprise_id = enterprise_id_for(demo.credit_code)
         if await session.get(Enterprise, enterprise_id) is not None:
             continue
         data = EnterpriseCreate(
-            name=seed.name,
-            credit_code=seed.credit_code,
-            size=seed.size,
-            taiwan_funded=seed.taiwan_funded,
-            industry=seed.industry,
-            park=seed.park,
-            contact_name=seed.contact_name,
-            contact_phone=seed.contact_phone,
+            name=demo.name,
+            credit_code=demo.credit_code,
+            size=demo.size,
+            taiwan_funded=demo.taiwan_funded,
+            industry=demo.industry,
+            park=demo.park,
+            contact_name=demo.contact_name,
+            contact_phone=demo.contact_phone,
         )
         await create_enterprise(session, data=data, enterprise_id=enterprise_id)
         created += 1
     return created
+
+
+async def seed(session: AsyncSession, *, settings: SharedSettings, facts: DemoFacts) -> SeedResult:
+    """The ticket service's part of the development seed; its enterprises get demo accounts."""
+    created = await seed_enterprises(session)
+    return SeedResult(created={"enterprises": created}, facts=DemoFacts(enterprise_ids=demo_enterprise_ids()))

@@ -8,7 +8,7 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy import inspect
 
-from services.cli import alembic_config, migrate
+from launcher.migrations import alembic_config, migrate
 from services.db import Base, create_engine
 from tests.support import create_scratch_database, drop_scratch_database
 
@@ -46,8 +46,8 @@ async def test_upgrade_downgrade_upgrade_on_an_empty_database(database_url: str,
         } <= expected
         assert await _tables(scratch) == expected | {"alembic_version"}
         # The models and the migrations agree: autogenerate finds nothing to add.
-        await asyncio.to_thread(command.check, alembic_config(scratch))  # type: ignore[arg-type]
-        await asyncio.to_thread(command.downgrade, alembic_config(scratch), "base")  # type: ignore[arg-type]
+        await asyncio.to_thread(command.check, alembic_config(scratch))
+        await asyncio.to_thread(command.downgrade, alembic_config(scratch), "base")
         assert await _tables(scratch) == {"alembic_version"}
         await asyncio.to_thread(migrate, scratch)
         assert await _tables(scratch) == expected | {"alembic_version"}

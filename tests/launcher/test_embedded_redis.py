@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from arq import create_pool
 
-from services.embedded_redis import EmbeddedRedis
+from launcher.embedded_redis import EmbeddedRedis
 from services.redis import arq_redis_settings
 
 
@@ -33,19 +32,3 @@ def test_stop_is_safe_twice(tmp_path: Path) -> None:
     redis.stop()
     redis.stop()
     assert not redis.running
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("redis://127.0.0.1:6379/2", ("127.0.0.1", 6379, 2, None)),
-        ("unix:///tmp/r.sock?db=3", (None, None, 3, "/tmp/r.sock")),
-    ],
-)
-def test_arq_settings_from_urls(url: str, expected: tuple[object, ...]) -> None:
-    settings = arq_redis_settings(url)
-    host, port, database, socket_path = expected
-    assert settings.database == database
-    assert settings.unix_socket_path == socket_path
-    if host is not None:
-        assert (settings.host, settings.port) == (host, port)

@@ -1,0 +1,65 @@
+"""The launcher's registry: every process it starts, where each listens, how they find each other."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+
+import pytest
+
+from launcher.processes import process_specs, service_ports, service_urls
+from launcher.registry import HTTP_SERVICES, PUBLIC_ENTRY, WORKERS
+from services.settings import SharedSettings
+
+PORTS = {"catalog": 18101, "tickets": 18102, "notifications": 18103, "gateway": 18100}
+
+
+def test_the_registry_holds_every_process_of_the_design() -> None:
+    assert [service.name for service in HTTP_SERVICES] == ["catalog", "tickets", "notifications", "gateway"]
+    assert [worker.module for worker in WORKERS] == ["sla_worker"]
+    assert PUBLIC_ENTRY in {service.name for service in HTTP_SERVICES}
+
+
+def test_each_http_service_is_served_by_uvicorn_from_its_app_factory() -> None:
+    specs = {spec.name: spec.argv for spec in process_specs("0.0.0.0", PORTS)}
+    assert set(specs) == {*PORTS, "sla_worker"}
+    for service in HTTP_SERVICES:
+        argv = specs[service.name]
+        assert argv[:4] == [sys.executable, "-m", "uvicorn", f"{service.app_module}:create_app"]
+        assert "--factory" in argv
+        assert argv[argv.index("--host") + 1] == "0.0.0.0"
+        assert argv[argv.index("--port") + 1] == str(PORTS[service.name])
+        assert callable(importlib.import_module(service.app_module).create_app)
+
+
+def test_each_worker_runs_as_its_package() -> None:
+    specs = {spec.name: spec.argv for spec in process_specs("127.0.0.1", PORTS)}
+    for worker in WORKERS:
+        assert specs[worker.name] == [sys.executable, "-m", worker.module]
+        assert importlib.util.find_spec(f"{worker.module}.__main__") is not None
+
+
+def test_ports_come_from_each_services_own_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("GATEWAY_PORT", "CATALOG_PORT", "TICKET_PORT", "NOTIFICATION_PORT"):
+        monkeypatch.delenv(variable, raising=False)
+    assert service_ports() == {"catalog": 8001, "tickets": 8002, "notifications": 8003, "gateway": 8000}
+    monkeypatch.setenv("GATEWAY_PORT", "18000")
+    monkeypatch.setenv("CATALOG_PORT", "18001")
+    monkeypatch.setenv("TICKET_PORT", "18002")
+    monkeypatch.setenv("NOTIFICATION_PORT", "18003")
+    assert service_ports() == {"catalog": 18001, "tickets": 18002, "notifications": 18003, "gateway": 18000}
+
+
+def test_every_process_finds_every_service_at_its_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    urls = service_urls(PORTS)
+    for variable, url in urls.items():
+        monkeypatch.setenv(variable, url)
+    settings = SharedSettings()
+    found = {
+        "catalog": settings.catalog_url,
+        "tickets": settings.ticket_url,
+        "notifications": settings.notification_url,
+        "gateway": settings.gateway_url,
+    }
+    assert found == {name: f"http://127.0.0.1:{port}" for name, port in PORTS.items()}
