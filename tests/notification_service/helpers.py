@@ -86,7 +86,9 @@ async def subscribe(
     platform: Platform, *, url: str = "https://erp.example.com/hooks", event_types: list[str] | None = None
 ) -> dict[str, Any]:
     body = {"url": url, "event_types": event_types or ["ticket.*"], "description": "ERP"}
-    response = await platform.client.post(f"{API}/webhook-subscriptions", json=body, headers=await platform.auth("admin"))
+    response = await platform.client.post(
+        f"{API}/webhook-subscriptions", json=body, headers=await platform.auth("admin")
+    )
     assert response.status_code == 201, response.text
     return dict(response.json())
 
