@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from notification_service.settings import NotificationSettings
 from notification_service.worker import close_context, open_context
+from services.db import create_engine
 from tests.live_platform import LivePlatform
 from tests.notification_service.receiver import Receiver
 
@@ -51,15 +52,22 @@ def clock() -> FakeClock:
     return FakeClock(datetime.now(UTC) + timedelta(seconds=1))
 
 
+CLEAN_UP = (
+    # No test's subscriptions may receive the next test's events.
+    "UPDATE webhook_subscriptions SET status = 'disabled'",
+    "DELETE FROM webhook_attempts",
+    "DELETE FROM webhook_deliveries",
+    # The events these tests made up, not relayed from the outbox: other live tests compare the two.
+    "DELETE FROM received_events WHERE event_id NOT IN (SELECT event_id FROM outbox)",
+)
+
+
 @pytest.fixture
 async def worker_ctx(live: LivePlatform, clock: FakeClock) -> AsyncIterator[dict[str, Any]]:
     ctx = await worker_context(worker_settings(live), clock)
     try:
         yield ctx
     finally:
-        # No test's subscriptions may receive the next test's events.
-        async with ctx["engine"].begin() as connection:
-            await connection.execute(text("UPDATE webhook_subscriptions SET status = 'disabled'"))
         await close_context(ctx)
 
 
@@ -74,6 +82,17 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 @pytest.fixture
 async def gateway(live: LivePlatform) -> AsyncIterator[httpx.AsyncClient]:
+    """The live gateway as admin; afterwards the test's subscriptions, deliveries and made-up
+    events are gone from the live database."""
     headers = {"Authorization": f"Bearer {live.admin_token}"}
-    async with httpx.AsyncClient(base_url=live.gateway_url, headers=headers, timeout=30) as client:
-        yield client
+    try:
+        async with httpx.AsyncClient(base_url=live.gateway_url, headers=headers, timeout=30) as client:
+            yield client
+    finally:
+        engine = create_engine(live.database_url)
+        try:
+            async with engine.begin() as connection:
+                for statement in CLEAN_UP:
+                    await connection.execute(text(statement))
+        finally:
+            await engine.dispose()
