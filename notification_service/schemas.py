@@ -138,9 +138,12 @@ class AttemptRead(BaseModel):
 class DeliveryRead(BaseModel):
     id: str
     subscription_id: str
-    event_id: str
+    event_id: str = Field(description="The event's id, sent as `webhook-id` on every attempt.")
     event_type: str
-    status: DeliveryStatus
+    status: DeliveryStatus = Field(
+        description="pending: not yet attempted (or queued again); failed: the last attempt failed and a retry is"
+        " scheduled; delivered: a 2xx answer; dead: the last scheduled attempt failed, or the endpoint answered 410."
+    )
     attempts: int
     last_status_code: int | None
     last_error: str | None
