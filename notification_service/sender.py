@@ -20,7 +20,7 @@ from notification_service.deliveries import Claim, next_delay
 from notification_service.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from notification_service.settings import NotificationSettings
 from notification_service.signing import payload_body, webhook_headers
-from notification_service.ssrf import RefusedUrl, check_url
+from notification_service.ssrf import RefusedUrl, Resolver, check_url, pinned_request, resolve
 
 EXCERPT_BYTES = 1024
 
@@ -67,27 +67,48 @@ async def _read_excerpt(response: httpx.Response) -> str:
     return collected[:EXCERPT_BYTES].decode("utf-8", errors="replace")
 
 
-async def send(http: httpx.AsyncClient, claim: Claim, *, settings: NotificationSettings, now: datetime) -> Outcome:
+async def _target(
+    url: str, *, settings: NotificationSettings, resolver: Resolver
+) -> tuple[str, dict[str, str], dict[str, str]]:
+    """Where to connect: in production the address just checked (pinned), else the URL as is."""
+    if not settings.is_production:
+        return url, {}, {}
+    addresses = await check_url(url, allowed_hosts=settings.webhook_allowed_hosts, resolver=resolver)
+    return pinned_request(url, addresses[0])
+
+
+async def send(
+    http: httpx.AsyncClient,
+    claim: Claim,
+    *,
+    settings: NotificationSettings,
+    now: datetime,
+    resolver: Resolver = resolve,
+) -> Outcome:
     """POST the event, signed with every secret in force; never raises for the receiver's faults."""
     started = time.monotonic()
 
     def failed(error: str, status_code: int | None = None) -> Outcome:
         return Outcome(status_code, int((time.monotonic() - started) * 1000), "", _clean(error, 500))
 
-    if settings.is_production:
-        try:
-            await check_url(claim.url, allowed_hosts=settings.webhook_allowed_hosts)
-        except RefusedUrl as exc:
-            return failed(f"refused: {exc}")
+    try:
+        url, host_header, extensions = await _target(claim.url, settings=settings, resolver=resolver)
+    except RefusedUrl as exc:
+        return failed(f"refused: {exc}")
     body = payload_body(
         claim.envelope, max_bytes=settings.webhook_max_payload_bytes, public_base_url=settings.gateway_url
     )
     # The signature's timestamp is the real time of sending: receivers check it against their clock.
-    headers = webhook_headers(claim.secrets, message_id=claim.envelope["id"], timestamp=datetime.now(UTC), body=body)
+    headers = {
+        **host_header,
+        **webhook_headers(claim.secrets, message_id=claim.envelope["id"], timestamp=datetime.now(UTC), body=body),
+    }
     timeout = settings.webhook_timeout_seconds
     try:
         async with asyncio.timeout(timeout):
-            request = http.build_request("POST", claim.url, content=body.encode(), headers=headers, timeout=timeout)
+            request = http.build_request(
+                "POST", url, content=body.encode(), headers=headers, timeout=timeout, extensions=extensions
+            )
             response = await http.send(request, stream=True)
             try:
                 excerpt = await _read_excerpt(response)

@@ -40,8 +40,8 @@ def _refusal(address: IpAddress) -> str | None:
         return "a loopback address"
     if address.is_link_local:
         return "a link-local address"
-    if address.is_private or not address.is_global:
-        return "a private or reserved address"
+    if address.is_private or address.is_multicast or not address.is_global:
+        return "a private, multicast or reserved address"
     return None
 
 
@@ -57,13 +57,31 @@ def _allowed(host: str, address: IpAddress, allowed_hosts: Sequence[str]) -> boo
     return False
 
 
-async def check_url(url: str, *, allowed_hosts: Sequence[str], resolver: Resolver = resolve) -> None:
-    """Raise RefusedUrl if any address `url`'s host resolves to is refused."""
+async def check_url(url: str, *, allowed_hosts: Sequence[str], resolver: Resolver = resolve) -> list[IpAddress]:
+    """The addresses `url`'s host resolves to; RefusedUrl if any of them is refused."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
+    addresses = []
     for text in await resolver(host, port):
         address = ipaddress.ip_address(text.split("%", 1)[0])
         reason = _refusal(address)
         if reason is not None and not _allowed(host, address, allowed_hosts):
             raise RefusedUrl(f"{host!r} resolves to {address}, {reason}")
+        addresses.append(address)
+    if not addresses:
+        raise RefusedUrl(f"its host {host!r} resolves to no address")
+    return addresses
+
+
+def pinned_request(url: str, address: IpAddress) -> tuple[str, dict[str, str], dict[str, str]]:
+    """`url` with its host replaced by the checked `address`, and the Host header and TLS server
+    name that keep the request and certificate check about the original host: the connection
+    goes where the check looked, whatever the name resolves to a moment later (DNS rebinding)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    host_header = parts.netloc.rsplit("@", 1)[-1]
+    pinned = parts._replace(netloc=netloc).geturl()
+    return pinned, {"host": host_header}, {"sni_hostname": host}

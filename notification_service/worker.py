@@ -23,6 +23,7 @@ from arq.worker import Worker, func
 from notification_service import sender
 from notification_service.deliveries import Claim, claim_due
 from notification_service.settings import NotificationSettings
+from notification_service.ssrf import resolve
 from services.db import create_engine, create_sessionmaker, utcnow
 from services.http import create_http_client
 from services.observability import configure_logging
@@ -33,8 +34,8 @@ Clock = Callable[[], datetime]
 
 
 async def open_context(ctx: dict[str, Any]) -> dict[str, Any]:
-    """Fill `ctx` (holding `settings`) with the engine, sessions, HTTP client, clock and
-    random source a batch needs; tests put their own clock or random source in first."""
+    """Fill `ctx` (holding `settings`) with the engine, sessions, HTTP client, clock, random
+    source and DNS resolver a batch needs; tests put their own clock, random source or resolver in first."""
     settings: NotificationSettings = ctx["settings"]
     engine = create_engine(settings.effective_database_url)
     ctx["engine"] = engine
@@ -42,6 +43,7 @@ async def open_context(ctx: dict[str, Any]) -> dict[str, Any]:
     ctx["http"] = create_http_client(timeout=settings.webhook_timeout_seconds)
     ctx.setdefault("clock", utcnow)
     ctx.setdefault("random", random.Random())
+    ctx.setdefault("resolver", resolve)
     return ctx
 
 
@@ -62,7 +64,7 @@ async def _attempt(ctx: dict[str, Any], claim: Claim, now: datetime | None) -> s
     settings: NotificationSettings = ctx["settings"]
     clock: Clock = ctx["clock"]
     started_at = now or clock()
-    outcome = await sender.send(ctx["http"], claim, settings=settings, now=started_at)
+    outcome = await sender.send(ctx["http"], claim, settings=settings, now=started_at, resolver=ctx["resolver"])
     async with ctx["sessionmaker"]() as session, session.begin():
         return await sender.record(
             session,

@@ -277,3 +277,39 @@ async def test_a_large_event_is_sent_thin_and_a_slow_answer_times_out(
     ]
     slow = next(d for d in items if d["event_type"] == "ticket.closed")
     assert slow["status"] == "failed" and slow["last_error"].startswith("timeout")
+
+
+async def test_production_connects_to_the_address_it_checked(
+    live: LivePlatform, gateway: httpx.AsyncClient, receiver: Receiver, clock: FakeClock
+) -> None:
+    name = f"hooks-{uuid.uuid4().hex[:8]}.example.test"
+    subscription = await live_subscribe(gateway, f"http://{name}:{receiver.port}/hooks")
+    lookups: list[str] = []
+
+    async def fake_dns(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"]
+
+    settings = worker_settings(
+        live,
+        environment="production",
+        jwt_secret="production-test-secret-0123456789abcdef",
+        internal_token="production-internal-token",
+        hotline_webhook_secret="whsec_cHJvZHVjdGlvbi1ob3RsaW5l",
+        webhook_allowed_hosts=["127.0.0.1/32"],
+    )
+    ctx = await worker_context(settings, clock)
+    ctx["resolver"] = fake_dns
+    try:
+        event = ticket_event("ticket.accepted")
+        await live_post_events(live, event)
+        # The name exists only in the fake DNS: reaching the receiver means the worker connected
+        # to the address it checked instead of resolving the name again.
+        assert await batch(ctx) == {"delivered": 1}
+    finally:
+        await gateway.post(f"{API}/webhook-subscriptions/{subscription['id']}/disable")
+        await close_context(ctx)
+    assert lookups == [name]
+    (request,) = receiver.for_event(event["id"])
+    assert request.headers["host"] == f"{name}:{receiver.port}"
+    Webhook(subscription["secret"]).verify(request.body, request.headers)
