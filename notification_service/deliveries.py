@@ -17,7 +17,7 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from notification_service.errors import DeliveryNotFound
+from notification_service.errors import DeliveryInFlight, DeliveryNotFound
 from notification_service.models import ReceivedEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from notification_service.schemas import Envelope
 from notification_service.subscriptions import matches, secrets_in_force
@@ -119,6 +119,9 @@ async def attempt_log(session: AsyncSession, *, delivery_id: int) -> list[Webhoo
 async def redeliver(session: AsyncSession, *, delivery_id: str, now: datetime) -> WebhookDelivery:
     """Send the event again, at once, with the same event id, signed with the current secret."""
     delivery = await get_delivery(session, delivery_id=delivery_id, for_update=True)
+    if delivery.locked_until is not None and delivery.locked_until > now:
+        # Clearing the lease would leave the attempt under way unable to settle.
+        raise DeliveryInFlight(delivery_id)
     delivery.status = "pending"
     delivery.round_attempts = 0
     delivery.next_attempt_at = now

@@ -39,3 +39,11 @@ class SubscriptionStateConflict(Conflict):
             state=status,
             action=action,
         )
+
+
+class DeliveryInFlight(Conflict):
+    def __init__(self, delivery_id: str) -> None:
+        super().__init__(
+            f"Webhook delivery {delivery_id!r} is being sent right now; redeliver it once this attempt is logged.",
+            code="delivery_in_flight",
+        )

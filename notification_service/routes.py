@@ -205,7 +205,7 @@ async def get_delivery(session: SessionDep, _: AdminPrincipal, delivery_id: Deli
 
 
 @webhooks.post(
-    "/webhook-deliveries/{delivery_id}/redeliver", status_code=202, response_model=DeliveryRead, responses=READ
+    "/webhook-deliveries/{delivery_id}/redeliver", status_code=202, response_model=DeliveryRead, responses=WRITE
 )
 async def redeliver(session: SessionDep, _: AdminPrincipal, delivery_id: DeliveryIdPath) -> Any:
     """Send the event again now, same event id, current secret (admin)."""

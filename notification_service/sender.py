@@ -158,6 +158,19 @@ def _settle_failure(
         _disable_and_tell_admins(session, subscription, reason="every delivery failed for 5 days", now=now)
 
 
+def _attempt_row(claim: Claim, outcome: Outcome, *, number: int, started_at: datetime) -> WebhookAttempt:
+    return WebhookAttempt(
+        delivery_id=claim.delivery_id,
+        number=number,
+        trigger=claim.trigger,
+        started_at=started_at,
+        status_code=outcome.status_code,
+        latency_ms=outcome.latency_ms,
+        response_excerpt=outcome.excerpt,
+        error=outcome.error,
+    )
+
+
 async def record(
     session: AsyncSession,
     *,
@@ -168,33 +181,24 @@ async def record(
     rng: random.Random,
     now: datetime,
 ) -> str:
-    """Log the attempt and settle the delivery; "lost" if the lease had passed to another worker."""
+    """Log the attempt and settle the delivery. If the lease ran out meanwhile and another
+    worker holds the delivery now, the attempt is still logged but settles nothing ("lost")."""
     delivery = (
-        await session.execute(
-            select(WebhookDelivery)
-            .where(WebhookDelivery.id == claim.delivery_id, WebhookDelivery.lease_token == claim.lease_token)
-            .with_for_update()
-        )
+        await session.execute(select(WebhookDelivery).where(WebhookDelivery.id == claim.delivery_id).with_for_update())
     ).scalar()
     if delivery is None:
+        return "lost"
+    if delivery.lease_token != claim.lease_token:
+        delivery.attempts += 1
+        session.add(_attempt_row(claim, outcome, number=delivery.attempts, started_at=started_at))
+        await session.flush()
         return "lost"
     subscription = await subscriptions.get_subscription(
         session, subscription_id=delivery.subscription_id, for_update=True
     )
     delivery.attempts += 1
     delivery.round_attempts += 1
-    session.add(
-        WebhookAttempt(
-            delivery_id=delivery.id,
-            number=delivery.attempts,
-            trigger=claim.trigger,
-            started_at=started_at,
-            status_code=outcome.status_code,
-            latency_ms=outcome.latency_ms,
-            response_excerpt=outcome.excerpt,
-            error=outcome.error,
-        )
-    )
+    session.add(_attempt_row(claim, outcome, number=delivery.attempts, started_at=started_at))
     delivery.last_status_code = outcome.status_code
     delivery.last_error = outcome.error
     delivery.last_attempt_at = started_at

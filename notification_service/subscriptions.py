@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service.errors import SubscriptionNotFound, SubscriptionStateConflict, UrlNotAllowed
@@ -194,6 +194,8 @@ async def recover(session: AsyncSession, *, subscription_id: str, since: datetim
             WebhookDelivery.subscription_id == subscription_id,
             WebhookDelivery.status.in_(RESENDABLE),
             WebhookDelivery.created_at >= since,
+            # One being sent right now settles by itself; clearing its lease would orphan the attempt.
+            or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until <= now),
         )
         .values(
             status="pending",

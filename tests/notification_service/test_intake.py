@@ -77,7 +77,7 @@ async def test_delivery_list_filters_and_pages(platform: Platform) -> None:
 
 async def test_redeliver_and_recover_queue_again(platform: Platform, session: AsyncSession) -> None:
     subscription = await subscribe(platform)
-    events = [ticket_event("ticket.created") for _ in range(3)]
+    events = [ticket_event("ticket.created") for _ in range(4)]
     await post_events(platform, *events)
     rows = list(
         (
@@ -89,10 +89,13 @@ async def test_redeliver_and_recover_queue_again(platform: Platform, session: As
         ).scalars()
     )
     later = datetime.now(UTC) + timedelta(hours=3)
-    for row, status in zip(rows, ["dead", "failed", "delivered"], strict=True):
+    for row, status in zip(rows[:3], ["dead", "failed", "delivered"], strict=True):
         await session.execute(
             update(WebhookDelivery).where(WebhookDelivery.id == row.id).values(status=status, next_attempt_at=later)
         )
+    # A worker is sending this one right now: neither recover nor redeliver may take it from it.
+    in_flight = {"status": "failed", "next_attempt_at": later, "locked_until": later, "lease_token": "held"}
+    await session.execute(update(WebhookDelivery).where(WebhookDelivery.id == rows[3].id).values(**in_flight))
     await session.flush()
     admin = await platform.auth("admin")
     redone = await platform.client.post(f"{API}/webhook-deliveries/{rows[2].id}/redeliver", headers=admin)
@@ -103,9 +106,12 @@ async def test_redeliver_and_recover_queue_again(platform: Platform, session: As
         f"{API}/webhook-subscriptions/{subscription['id']}/recover", json={"since": since}, headers=admin
     )
     assert recovered.json() == {"requeued": 2}
+    busy = await platform.client.post(f"{API}/webhook-deliveries/{rows[3].id}/redeliver", headers=admin)
+    assert_problem(busy, 409, "delivery_in_flight")
     states = {
         d["event_id"]: (d["status"], d["next_attempt_at"]) for d in await deliveries(platform, subscription["id"])
     }
+    assert states.pop(rows[3].event_id)[0] == "failed"
     assert {status for status, _ in states.values()} == {"pending"}
     assert all(datetime.fromisoformat(when) < later for _, when in states.values())
     future = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()

@@ -105,3 +105,41 @@ async def test_two_workers_share_the_work_and_attempt_each_delivery_once(
     assert [i for i in ids if i in {e["id"] for e in chain}] == [e["id"] for e in chain]
     made = await live_deliveries(gateway, subscription["id"])
     assert len(made) == 45 and {(d["status"], d["attempts"]) for d in made} == {("delivered", 1)}
+
+
+async def test_an_attempt_that_outlives_its_lease_is_logged_and_settles_nothing(
+    live: LivePlatform, gateway: httpx.AsyncClient, receiver: Receiver, worker_ctx: dict[str, Any], clock: FakeClock
+) -> None:
+    release = asyncio.Event()
+    calls = 0
+
+    async def first_call_hangs(_: Received) -> Answer:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await release.wait()
+            return 500, {}, "too late"
+        return 200, {}, "ok"
+
+    receiver.behaviour = first_call_hangs
+    subscription = await live_subscribe(gateway, receiver.url)
+    await live_post_events(live, ticket_event("ticket.accepted"))
+    hung = asyncio.create_task(run_batch(worker_ctx, now=clock.now))
+    try:
+        deadline = time.monotonic() + BOUND_S
+        while not receiver.requests:
+            assert time.monotonic() < deadline and not hung.done()
+            await asyncio.sleep(0.01)  # poll interval of a bounded wait
+        (delivery,) = await live_deliveries(gateway, subscription["id"])
+        redo = await gateway.post(f"/api/v1/webhook-deliveries/{delivery['id']}/redeliver")
+        assert redo.status_code == 409 and redo.json()["code"] == "delivery_in_flight"
+        # The lease runs out (a worker presumed dead); another worker takes the delivery over.
+        clock.advance(worker_ctx["settings"].worker_lease_seconds + 1)
+        assert await run_batch(worker_ctx) == {"delivered": 1}
+    finally:
+        release.set()
+    assert await asyncio.wait_for(hung, BOUND_S) == {"lost": 1}
+    response = await gateway.get(f"/api/v1/webhook-deliveries/{delivery['id']}")
+    shown = response.json()
+    assert shown["status"] == "delivered" and shown["attempts"] == 2
+    assert [(a["number"], a["status_code"]) for a in shown["attempt_log"]] == [(1, 200), (2, 500)]
