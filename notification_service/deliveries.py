@@ -103,7 +103,7 @@ async def list_deliveries(
 
 async def get_delivery(session: AsyncSession, *, delivery_id: str, for_update: bool = False) -> WebhookDelivery:
     delivery = None
-    if delivery_id.isdigit() and len(delivery_id) < 19:
+    if delivery_id.isascii() and delivery_id.isdigit() and len(delivery_id) < 19:
         statement = select(WebhookDelivery).where(WebhookDelivery.id == int(delivery_id))
         delivery = (await session.execute(statement.with_for_update() if for_update else statement)).scalar()
     if delivery is None:

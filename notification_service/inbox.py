@@ -170,7 +170,7 @@ def _entry_read(entry: InboxEntry, read: bool) -> dict[str, Any]:
 async def mark_read(session: AsyncSession, *, principal: Principal, entry_id: str) -> dict[str, Any]:
     """Mark one of the caller's entries read; another's is 404, as if it did not exist."""
     entry = None
-    if entry_id.isdigit() and len(entry_id) < 19:
+    if entry_id.isascii() and entry_id.isdigit() and len(entry_id) < 19:
         entry = await session.scalar(
             select(InboxEntry).where(InboxEntry.id == int(entry_id), InboxEntry.audience.in_(audiences(principal)))
         )

@@ -40,7 +40,9 @@ LIST = problem_responses(400, 401, 403, 422)
 WRITE = problem_responses(400, 401, 403, 404, 409, 422)
 CREATE = problem_responses(400, 401, 403, 422)
 
-SubscriptionIdPath = Annotated[str, Path(max_length=36, description="Subscription id")]
+# Ids are printable ASCII: PostgreSQL refuses a NUL in a text parameter, and that must be a 422, not a 500.
+ID_PATTERN = r"^[!-~]{1,36}$"
+SubscriptionIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="Subscription id")]
 DeliveryIdPath = Annotated[str, Path(max_length=20, description="Delivery id")]
 EntryIdPath = Annotated[str, Path(max_length=20, description="Inbox entry id")]
 InboxReader = Annotated[
@@ -174,7 +176,7 @@ async def list_deliveries(
     session: SessionDep,
     _: AdminPrincipal,
     page: PageDep,
-    subscription_id: Annotated[str | None, Query(max_length=36)] = None,
+    subscription_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     status: DeliveryStatus | None = None,
 ) -> Any:
     """List deliveries, newest first, by subscription and status (admin)."""

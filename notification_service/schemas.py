@@ -14,8 +14,8 @@ EVENT_PATTERN = r"^(\*|[a-z][a-z_]*(\.[a-z][a-z_]*)*(\.\*)?)$"
 
 
 class Envelope(BaseModel):
-    id: str = Field(min_length=1, max_length=36)
-    type: str = Field(min_length=1, max_length=64)
+    id: str = Field(pattern=r"^[!-~]{1,36}$")
+    type: str = Field(pattern=r"^[!-~]{1,64}$")
     occurred_at: datetime
     data: dict[str, Any]
 

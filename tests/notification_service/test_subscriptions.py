@@ -168,3 +168,22 @@ async def test_production_allows_listed_private_hosts(
     body = {"url": url, "event_types": ["ticket.*"]}
     response = await client.post(f"{API}/webhook-subscriptions", json=body, headers=bearer(token))
     assert response.status_code == 201, response.text
+
+
+async def test_nul_characters_are_refused_not_a_server_error(platform: Platform) -> None:
+    admin = await platform.auth("admin")
+    responses = [
+        await platform.client.get(f"{API}/webhook-subscriptions/a%00b", headers=admin),
+        await platform.client.get(f"{API}/webhook-deliveries", params={"subscription_id": "a\x00b"}, headers=admin),
+        await platform.client.post(
+            f"{API}/webhook-subscriptions",
+            json={"url": "https://erp.example.com/x", "event_types": ["ticket.*"], "description": "a\x00b"},
+            headers=admin,
+        ),
+    ]
+    assert [r.status_code for r in responses] == [422, 422, 422], [r.text for r in responses]
+    for odd in ("²", "٣"):
+        response = await platform.client.post(f"{API}/webhook-deliveries/{odd}/redeliver", headers=admin)
+        assert_problem(response, 404, "delivery_not_found")
+        response = await platform.client.post(f"{API}/inbox/{odd}/read", headers=admin)
+        assert_problem(response, 404, "inbox_entry_not_found")
