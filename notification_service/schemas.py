@@ -1,14 +1,21 @@
+"""Request and response bodies of the notification API."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+SubscriptionStatus = Literal["active", "disabled"]
+DeliveryStatus = Literal["pending", "delivered", "failed", "dead"]
+EVENT_PATTERN = r"^(\*|[a-z][a-z_]*(\.[a-z][a-z_]*)*(\.\*)?)$"
 
 
 class Envelope(BaseModel):
-    id: str = Field(min_length=1, max_length=36)
-    type: str = Field(min_length=1, max_length=64)
+    id: str = Field(pattern=r"^[!-~]{1,36}$")
+    type: str = Field(pattern=r"^[!-~]{1,64}$")
     occurred_at: datetime
     data: dict[str, Any]
 
@@ -22,3 +29,149 @@ class EventBatch(BaseModel):
 class BatchReceipt(BaseModel):
     received: int
     duplicates: int
+
+
+def _webhook_url(value: str) -> str:
+    if any(ord(c) < 33 or ord(c) == 127 for c in value):
+        raise ValueError("a URL has no spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError("not a valid URL") from exc
+    if parts.scheme not in {"http", "https"}:
+        raise ValueError("the scheme must be http or https")
+    if not parts.hostname:
+        raise ValueError("the URL names no host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("credentials do not belong in the URL; the signature authenticates the platform")
+    if port == 0:
+        raise ValueError("port 0 is not a port")
+    return value
+
+
+def _unique(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("event types must be unique")
+    return values
+
+
+WebhookUrl = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=2048),
+    AfterValidator(_webhook_url),
+    Field(examples=["https://erp.example.com/hooks/965808"]),
+]
+EventTypePattern = Annotated[str, StringConstraints(pattern=EVENT_PATTERN, max_length=64)]
+EventTypes = Annotated[
+    list[EventTypePattern],
+    Field(min_length=1, max_length=50, examples=[["ticket.resolved", "ticket.*"]]),
+    AfterValidator(_unique),
+]
+Description = Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00]*$")]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SubscriptionCreate(_Input):
+    url: WebhookUrl
+    event_types: EventTypes = Field(description="Exact types, `ticket.*` for a family, or `*` for every event.")
+    description: Description = ""
+
+
+class SubscriptionUpdate(_Input):
+    url: WebhookUrl | None = None
+    event_types: EventTypes | None = None
+    description: Description | None = None
+
+
+class SubscriptionRead(BaseModel):
+    id: str
+    url: str
+    event_types: list[str]
+    description: str
+    status: SubscriptionStatus
+    disabled_reason: str | None
+    previous_secret_expires_at: datetime | None = Field(
+        description="Until then the previous secret signs too (after a rotation)."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class SubscriptionCreated(SubscriptionRead):
+    secret: str = Field(description="The signing secret (`whsec_...`); shown this once.")
+
+
+class RotateSecret(_Input):
+    grace_seconds: int | None = Field(
+        None, ge=0, le=30 * 24 * 3600, description="How long the old secret still signs; default 24 h."
+    )
+
+
+class SecretRotated(BaseModel):
+    id: str
+    secret: str = Field(description="The new signing secret; shown this once.")
+    previous_secret_expires_at: datetime | None
+
+
+class Recover(_Input):
+    since: datetime = Field(description="Resend every failed or dead delivery created since this instant.")
+
+
+class RecoverReceipt(BaseModel):
+    requeued: int
+
+
+class AttemptRead(BaseModel):
+    number: int
+    trigger: Literal["schedule", "redeliver", "recover"]
+    started_at: datetime
+    status_code: int | None
+    latency_ms: int
+    response_excerpt: str = Field(description="The first 1 KiB of the answer.")
+    error: str | None
+
+
+class DeliveryRead(BaseModel):
+    id: str
+    subscription_id: str
+    event_id: str = Field(description="The event's id, sent as `webhook-id` on every attempt.")
+    event_type: str
+    status: DeliveryStatus = Field(
+        description="pending: not yet attempted (or queued again); failed: the last attempt failed and a retry is"
+        " scheduled; delivered: a 2xx answer; dead: the last scheduled attempt failed, or the endpoint answered 410."
+    )
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    created_at: datetime
+
+
+class DeliveryDetail(DeliveryRead):
+    attempt_log: list[AttemptRead]
+
+
+class InboxEntryRead(BaseModel):
+    id: str
+    kind: str = Field(examples=["ticket.resolved"])
+    title: str
+    ticket_id: str | None
+    ticket_number: str | None
+    created_at: datetime
+    read: bool
+
+
+class InboxPage(BaseModel):
+    items: list[InboxEntryRead]
+    next_cursor: str | None = None
+    unread: int = Field(description="Unread entries in the caller's whole inbox.")
+
+
+class ReadAllReceipt(BaseModel):
+    unread: int

@@ -1,15 +1,19 @@
-"""Storing relayed events, idempotently by event id."""
+"""The intake of relayed events: each is stored once, and in the same transaction gets its
+webhook deliveries and its inbox entries, so a duplicate from the relay creates nothing twice."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notification_service import deliveries, inbox
 from notification_service.models import ReceivedEvent
 from notification_service.schemas import Envelope
 
 
-async def store_events(session: AsyncSession, *, events: list[Envelope]) -> tuple[int, int]:
+async def store_events(session: AsyncSession, *, events: list[Envelope], now: datetime) -> tuple[int, int]:
     ids = [event.id for event in events]
     known = set(
         (await session.execute(select(ReceivedEvent.event_id).where(ReceivedEvent.event_id.in_(ids)))).scalars()
@@ -24,8 +28,15 @@ async def store_events(session: AsyncSession, *, events: list[Envelope]) -> tupl
             event_type=event.type,
             occurred_at=event.occurred_at,
             envelope=event.model_dump(mode="json"),
+            received_at=now,
         )
         for event in fresh.values()
     )
+    # The events first: deliveries refer to them.
+    await session.flush()
+    await deliveries.fan_out(session, events=list(fresh.values()), now=now)
+    for event in fresh.values():
+        notices = inbox.notices_for(event.type, event.data)
+        inbox.add_entries(session, source_id=event.id, notices=notices, data=event.data)
     await session.flush()
     return len(fresh), len(events) - len(fresh)

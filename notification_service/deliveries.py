@@ -1,0 +1,220 @@
+"""Webhook deliveries: created with the event, claimed by workers, logged per attempt.
+
+The table is the queue: a delivery is due when its `next_attempt_at` has come, no worker holds
+an unexpired lease on it, its subscription is active and no earlier delivery of the same
+ticket to the same subscription is still pending or failing (a ticket's events arrive in order)."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from notification_service.errors import DeliveryInFlight, DeliveryNotFound
+from notification_service.models import ReceivedEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from notification_service.schemas import Envelope
+from notification_service.subscriptions import matches, secrets_in_force
+from services.pagination import PageParams, decode_cursor, encode_cursor
+
+# Seconds before each attempt, counted from the failure before it (the first is at once).
+RETRY_DELAYS: tuple[int, ...] = (0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+JITTER = 0.2
+MAX_RETRY_AFTER = timedelta(hours=24)
+UNSETTLED = ("pending", "failed")
+
+
+def ordering_of(event: Envelope) -> tuple[str, int]:
+    """Which events must keep their order (one ticket's), and where this one falls."""
+    resource_id = event.data.get("id")
+    if event.type.startswith("ticket.") and isinstance(resource_id, str):
+        version = event.data.get("version")
+        return f"ticket:{resource_id}"[:100], version if isinstance(version, int) and version >= 0 else 0
+    return f"event:{event.id}", 0
+
+
+async def fan_out(session: AsyncSession, *, events: Sequence[Envelope], now: datetime) -> int:
+    """One pending delivery per event and matching active subscription."""
+    subscriptions = list(
+        (await session.execute(select(WebhookSubscription).where(WebhookSubscription.status == "active"))).scalars()
+    )
+    created = 0
+    for event in events:
+        key, version = ordering_of(event)
+        for subscription in subscriptions:
+            if not matches(subscription.event_types, event.type):
+                continue
+            session.add(
+                WebhookDelivery(
+                    subscription_id=subscription.id,
+                    event_id=event.id,
+                    event_type=event.type,
+                    ordering_key=key,
+                    ordering_version=version,
+                    status="pending",
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+            created += 1
+    return created
+
+
+def delivery_read(delivery: WebhookDelivery) -> dict[str, Any]:
+    return {
+        "id": str(delivery.id),
+        "subscription_id": delivery.subscription_id,
+        "event_id": delivery.event_id,
+        "event_type": delivery.event_type,
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "last_status_code": delivery.last_status_code,
+        "last_error": delivery.last_error,
+        "last_attempt_at": delivery.last_attempt_at,
+        "next_attempt_at": delivery.next_attempt_at if delivery.status in UNSETTLED else None,
+        "delivered_at": delivery.delivered_at,
+        "created_at": delivery.created_at,
+    }
+
+
+async def list_deliveries(
+    session: AsyncSession, *, page: PageParams, subscription_id: str | None, status: str | None
+) -> tuple[list[WebhookDelivery], str | None]:
+    """Newest first."""
+    statement = select(WebhookDelivery).order_by(WebhookDelivery.id.desc())
+    if subscription_id is not None:
+        statement = statement.where(WebhookDelivery.subscription_id == subscription_id)
+    if status is not None:
+        statement = statement.where(WebhookDelivery.status == status)
+    if page.cursor is not None:
+        (before,) = decode_cursor(page.cursor, arity=1)
+        statement = statement.where(WebhookDelivery.id < int(before))
+    rows = list((await session.execute(statement.limit(page.limit + 1))).scalars())
+    if len(rows) <= page.limit:
+        return rows, None
+    return rows[: page.limit], encode_cursor([rows[page.limit - 1].id])
+
+
+async def get_delivery(session: AsyncSession, *, delivery_id: str, for_update: bool = False) -> WebhookDelivery:
+    delivery = None
+    if delivery_id.isascii() and delivery_id.isdigit() and len(delivery_id) < 19:
+        statement = select(WebhookDelivery).where(WebhookDelivery.id == int(delivery_id))
+        delivery = (await session.execute(statement.with_for_update() if for_update else statement)).scalar()
+    if delivery is None:
+        raise DeliveryNotFound(delivery_id)
+    return delivery
+
+
+async def attempt_log(session: AsyncSession, *, delivery_id: int) -> list[WebhookAttempt]:
+    statement = select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id).order_by(WebhookAttempt.id)
+    return list((await session.execute(statement)).scalars())
+
+
+async def redeliver(session: AsyncSession, *, delivery_id: str, now: datetime) -> WebhookDelivery:
+    """Send the event again, at once, with the same event id, signed with the current secret."""
+    delivery = await get_delivery(session, delivery_id=delivery_id, for_update=True)
+    if delivery.locked_until is not None and delivery.locked_until > now:
+        # Clearing the lease would leave the attempt under way unable to settle.
+        raise DeliveryInFlight(delivery_id)
+    delivery.status = "pending"
+    delivery.round_attempts = 0
+    delivery.next_attempt_at = now
+    delivery.next_trigger = "redeliver"
+    delivery.locked_until = None
+    delivery.lease_token = None
+    await session.flush()
+    return delivery
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A delivery a worker holds a lease on, with what it needs to send it."""
+
+    delivery_id: int
+    lease_token: str
+    subscription_id: str
+    url: str
+    secrets: tuple[str, ...]
+    envelope: dict[str, Any]
+    number: int
+    trigger: str
+
+
+def _due(now: datetime) -> Any:
+    earlier = aliased(WebhookDelivery)
+    held_back = exists().where(
+        earlier.subscription_id == WebhookDelivery.subscription_id,
+        earlier.ordering_key == WebhookDelivery.ordering_key,
+        earlier.status.in_(UNSETTLED),
+        or_(
+            earlier.ordering_version < WebhookDelivery.ordering_version,
+            and_(earlier.ordering_version == WebhookDelivery.ordering_version, earlier.id < WebhookDelivery.id),
+        ),
+    )
+    return and_(
+        WebhookDelivery.status.in_(UNSETTLED),
+        WebhookDelivery.next_attempt_at <= now,
+        or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until <= now),
+        WebhookSubscription.status == "active",
+        ~held_back,
+    )
+
+
+async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease: timedelta) -> list[Claim]:
+    """Lease up to `limit` due deliveries. On PostgreSQL the rows are taken FOR UPDATE SKIP
+    LOCKED, so workers claiming at once get different rows; SQLite's write sessions BEGIN
+    IMMEDIATE, so there one claim runs at a time. The caller commits."""
+    statement = (
+        select(WebhookDelivery, WebhookSubscription, ReceivedEvent.envelope)
+        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+        .join(ReceivedEvent, ReceivedEvent.event_id == WebhookDelivery.event_id)
+        .where(_due(now))
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=WebhookDelivery)
+    )
+    claims = []
+    for delivery, subscription, envelope in (await session.execute(statement)).all():
+        token = str(uuid.uuid4())
+        delivery.locked_until = now + lease
+        delivery.lease_token = token
+        claims.append(
+            Claim(
+                delivery_id=delivery.id,
+                lease_token=token,
+                subscription_id=subscription.id,
+                url=subscription.url,
+                secrets=tuple(secrets_in_force(subscription, now)),
+                envelope=dict(envelope),
+                number=delivery.attempts + 1,
+                trigger=delivery.next_trigger,
+            )
+        )
+    await session.flush()
+    return claims
+
+
+def next_delay(round_attempts: int, *, rng: random.Random, retry_after: timedelta | None) -> timedelta | None:
+    """When to try again after the `round_attempts`-th failed attempt; None once they are spent."""
+    if round_attempts >= len(RETRY_DELAYS):
+        return None
+    base = RETRY_DELAYS[round_attempts]
+    delay = timedelta(seconds=base * rng.uniform(1 - JITTER, 1 + JITTER))
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
+    return delay
+
+
+async def reschedule_unsent(session: AsyncSession, *, claim: Claim) -> None:
+    """Give a claim back untouched (its subscription changed while it was held)."""
+    await session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == claim.delivery_id, WebhookDelivery.lease_token == claim.lease_token)
+        .values(locked_until=None, lease_token=None)
+    )

@@ -1,0 +1,129 @@
+"""The notification worker: an arq worker on its own queue that sends due webhook deliveries.
+
+Every second a cron tick claims due deliveries from the database (leased, so a killed worker's
+claims expire and another worker takes them) and sends them concurrently; ticks overlap, so a
+slow endpoint holds up only its own deliveries. Redis carries no delivery state.
+
+Run it with `python -m notification_service.worker`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from arq import cron
+from arq.worker import Worker, func
+
+from notification_service import sender
+from notification_service.deliveries import Claim, claim_due
+from notification_service.settings import NotificationSettings
+from notification_service.ssrf import resolve
+from services.db import create_engine, create_sessionmaker, utcnow
+from services.http import create_http_client
+from services.observability import configure_logging
+from services.redis import arq_redis_settings
+
+logger = structlog.get_logger("notification_worker")
+Clock = Callable[[], datetime]
+
+
+async def open_context(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Fill `ctx` (holding `settings`) with the engine, sessions, HTTP client, clock, random
+    source and DNS resolver a batch needs; tests put their own clock, random source or resolver in first."""
+    settings: NotificationSettings = ctx["settings"]
+    engine = create_engine(settings.effective_database_url)
+    ctx["engine"] = engine
+    ctx["sessionmaker"] = create_sessionmaker(engine)
+    ctx["http"] = create_http_client(timeout=settings.webhook_timeout_seconds)
+    ctx.setdefault("clock", utcnow)
+    ctx.setdefault("random", random.Random())
+    ctx.setdefault("resolver", resolve)
+    return ctx
+
+
+async def close_context(ctx: dict[str, Any]) -> None:
+    if "http" in ctx:
+        await ctx["http"].aclose()
+    if "engine" in ctx:
+        await ctx["engine"].dispose()
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    settings: NotificationSettings = ctx["settings"]
+    configure_logging(level=settings.log_level, json=settings.log_json, service="notification_worker")
+    await open_context(ctx)
+
+
+async def _attempt(ctx: dict[str, Any], claim: Claim, now: datetime | None) -> str:
+    settings: NotificationSettings = ctx["settings"]
+    clock: Clock = ctx["clock"]
+    started_at = now or clock()
+    outcome = await sender.send(ctx["http"], claim, settings=settings, now=started_at, resolver=ctx["resolver"])
+    async with ctx["sessionmaker"]() as session, session.begin():
+        return await sender.record(
+            session,
+            claim=claim,
+            outcome=outcome,
+            started_at=started_at,
+            settings=settings,
+            rng=ctx["random"],
+            now=now or clock(),
+        )
+
+
+async def run_batch(ctx: dict[str, Any], *, now: datetime | None = None, limit: int | None = None) -> Counter[str]:
+    """Claim the deliveries due at `now` (default: the ctx clock), send them concurrently and
+    record each attempt; returns how many ended in each status."""
+    settings: NotificationSettings = ctx["settings"]
+    claimed_at = now or ctx["clock"]()
+    lease = timedelta(seconds=settings.worker_lease_seconds)
+    async with ctx["sessionmaker"]() as session, session.begin():
+        claims = await claim_due(session, now=claimed_at, limit=limit or settings.worker_batch_size, lease=lease)
+    results = await asyncio.gather(*(_attempt(ctx, claim, now) for claim in claims))
+    return Counter(results)
+
+
+async def deliver_due(ctx: dict[str, Any]) -> int:
+    """Send batches until none is full (the cron's job)."""
+    settings: NotificationSettings = ctx["settings"]
+    sent = 0
+    while True:
+        counts = await run_batch(ctx)
+        batch = sum(counts.values())
+        sent += batch
+        if batch:
+            logger.info("deliveries attempted", **counts)
+        if batch < settings.worker_batch_size:
+            return sent
+
+
+def create_worker(settings: NotificationSettings | None = None, **overrides: Any) -> Worker:
+    settings = settings or NotificationSettings()
+    # Longer than a full batch of the slowest answers, so arq never cancels a batch midway.
+    timeout = int(settings.webhook_timeout_seconds * 2 + 30)
+    options: dict[str, Any] = {
+        "functions": [func(deliver_due, name="deliver_due", timeout=timeout, max_tries=1)],
+        "cron_jobs": [cron(deliver_due, name="cron:deliver_due", second=set(range(60)), unique=True, timeout=timeout)],
+        "on_startup": startup,
+        "on_shutdown": close_context,
+        "redis_settings": arq_redis_settings(settings.effective_redis_url),
+        "queue_name": settings.worker_queue_name,
+        "job_timeout": timeout,
+        "max_jobs": settings.worker_max_jobs,
+        "ctx": {"settings": settings},
+        "handle_signals": True,
+        "health_check_interval": 30,
+        "keep_result": 60,
+    }
+    options.update(overrides)
+    return Worker(**options)
+
+
+if __name__ == "__main__":
+    create_worker().run()
