@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.embedded_redis import EmbeddedRedis
+from launcher.embedded_redis import EmbeddedRedis
 from services.settings import PROJECT_ROOT
 from tests.live_platform import LivePlatform
 from tests.notification_service.helpers import ticket_event
