@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from services.app import State, create_service_app
 from services.http import create_http_client
 from services.queue import LazyQueue
-from ticket_service import calendar_routes, enterprise_routes, sla_routes, ticket_routes
+from ticket_service import calendar_routes, enterprise_routes, internal_routes, sla_routes, ticket_routes
 from ticket_service.calendar_service import CalendarCache
 from ticket_service.catalog_client import CatalogClient
 from ticket_service.context import TicketContext
@@ -59,6 +59,7 @@ def create_app(
             calendar_routes.router,
             enterprise_routes.router,
             sla_routes.router,
+            internal_routes.router,
         ],
         tags=TAGS,
         extra_lifespan=extra,

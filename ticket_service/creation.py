@@ -53,7 +53,7 @@ class TicketDraft:
 
     kind: str
     channel: str
-    enterprise_id: str
+    enterprise_id: str | None
     title: str
     description: str
     received_at: datetime
@@ -64,8 +64,11 @@ class TicketDraft:
     order_id: str | None = None
     sla_profile: str = "1-3-5"
     note: str = ""
-    # A dispatcher's record of a visit names when it really came in: kept in the audit trail.
+    # A dispatcher's record of a visit, or a hotline call, names when it really came in: kept in
+    # the audit trail.
     received_at_given: bool = False
+    hotline_call_id: str | None = None
+    caller_phone: str | None = None
 
 
 def _new_ticket(
@@ -100,6 +103,8 @@ def _new_ticket(
         "co_department_codes": codes,
         "co_departments_text": "," + ",".join(codes) + ("," if codes else ""),
         "sla_profile": draft.sla_profile,
+        "hotline_call_id": draft.hotline_call_id,
+        "caller_phone": draft.caller_phone,
         "received_at": draft.received_at,
         "clock_started_at": draft.received_at,
         "paused_working_us": 0,
@@ -272,10 +277,15 @@ def _received_at(principal: Principal, data: TicketCreate, now: datetime) -> dat
             if getattr(data, field) is not None:
                 raise InvalidField(field, f"Only a dispatcher may set {field}.", code="field_forbidden")
         return now
-    received_at = data.received_at or now
+    return checked_received_at(data.received_at or now, now=now, skew=timedelta(seconds=5))
+
+
+def checked_received_at(received_at: datetime, *, now: datetime, skew: timedelta) -> datetime:
+    """A given instant of receipt, in UTC: with an offset, not later than now (give or take the
+    other clock's `skew`), at most `MAX_BACKDATE` back."""
     if received_at.tzinfo is None:
         raise InvalidField("received_at", "received_at must carry a UTC offset.")
-    if received_at > now + timedelta(seconds=5):
+    if received_at > now + skew:
         raise InvalidField("received_at", "received_at cannot be in the future.")
     if received_at < now - MAX_BACKDATE:
         raise InvalidField("received_at", "received_at can be at most 30 days back.")

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.db import Base, UtcDateTime, utcnow
@@ -83,6 +95,8 @@ class Enterprise(Base):
     park: Mapped[str] = mapped_column(String(100), default="")
     contact_name: Mapped[str] = mapped_column(String(50), default="")
     contact_phone: Mapped[str] = mapped_column(String(32), default="")
+    # Registered from a hotline call with an unknown credit code: a dispatcher confirms it.
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
@@ -111,6 +125,7 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_department_status", "department_code", "status"),
         Index("ix_tickets_received", "received_at", "id"),
+        UniqueConstraint("hotline_call_id", name="uq_tickets_hotline_call_id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -130,6 +145,9 @@ class Ticket(Base):
     # ",a,b," so that "tickets a department takes part in" is one LIKE on both databases.
     co_departments_text: Mapped[str] = mapped_column(String(400), default=",")
     sla_profile: Mapped[str] = mapped_column(String(16), default="1-3-5")
+    # A hotline ticket: the call it came from (one ticket per call) and the number to call back.
+    hotline_call_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    caller_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Deadlines count from here (receipt, or the last reopen), plus the working time spent paused.
     clock_started_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.auth import Principal, Role
 from services.db import Reader
 from services.errors import BadRequest, Forbidden
+from services.masking import mask_phone
 from services.pagination import PageParams, decode_cursor, encode_cursor
 from ticket_service import lifecycle
 from ticket_service.errors import TicketNotFound
@@ -63,10 +64,22 @@ def _allowed_names(facts: lifecycle.TicketFacts, actor: lifecycle.Actor) -> tupl
     return tuple(action.value for action in lifecycle.allowed_actions(facts, actor))
 
 
+def calls_back(values: TicketValues, principal: Principal | None) -> bool:
+    """Whether `principal` must call the enterprise back: the dispatcher, and the handling staff."""
+    if principal is None:
+        return False
+    if principal.role == Role.DISPATCHER:
+        return True
+    return principal.role == Role.STAFF and principal.department_code == values["department_code"]
+
+
 def ticket_read(values: TicketValues, principal: Principal | None) -> dict[str, Any]:
-    """The ticket as the API shows it; `allowed_actions` are the caller's (none for an event)."""
+    """The ticket as the API shows it; `allowed_actions` are the caller's (none for an event), and
+    the caller's phone number is masked for everyone who need not call back."""
     data = {key: values.get(key) for key in TICKET_COLUMNS}
     data["item"] = data["item_snapshot"]
+    if data["caller_phone"] and not calls_back(values, principal):
+        data["caller_phone"] = mask_phone(data["caller_phone"])
     data["allowed_actions"] = allowed_action_names(values, principal)
     return data
 
@@ -88,7 +101,10 @@ class NewTicket:
 
     def shown_to(self, principal: Principal) -> dict[str, Any]:
         """The JSON as `principal` sees it, without validating and serialising it again."""
-        return {**self.data, "allowed_actions": allowed_action_names(self.values, principal)}
+        shown = {**self.data, "allowed_actions": allowed_action_names(self.values, principal)}
+        if self.values.get("caller_phone") and calls_back(self.values, principal):
+            shown["caller_phone"] = self.values["caller_phone"]
+        return shown
 
 
 def visibility(principal: Principal) -> ColumnElement[bool]:
