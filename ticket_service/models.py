@@ -21,9 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.db import Base, UtcDateTime, utcnow
-
-# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
-BigIntId = BigInteger().with_variant(Integer, "sqlite")
+from services.outbox import BigIntId, OutboxColumns
 
 
 class CalendarDay(Base):
@@ -66,21 +64,10 @@ class CalendarChange(Base):
     previous_days: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
 
 
-class OutboxEvent(Base):
+class OutboxEvent(OutboxColumns, Base):
     """An event written in the same transaction as the change it describes (DESIGN §4)."""
 
     __tablename__ = "outbox"
-
-    seq: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    event_id: Mapped[str] = mapped_column(String(36), unique=True)
-    event_type: Mapped[str] = mapped_column(String(64), index=True)
-    aggregate_type: Mapped[str] = mapped_column(String(32))
-    aggregate_id: Mapped[str] = mapped_column(String(64), index=True)
-    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    envelope: Mapped[dict[str, Any]] = mapped_column(JSON)
-    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Enterprise(Base):
