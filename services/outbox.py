@@ -98,17 +98,17 @@ async def relay_batch(
 ) -> list[Envelope]:
     """Publish the oldest unpublished events of `table` (at least once, in order per aggregate).
 
-    The batch is claimed through the database's one claim (`Database.claim`): several relays
-    share the work, one aggregate's events stay with one relay, in `seq` order, and a batch is
-    marked published (or its failure counted) only after the consumer answered."""
+    The batch is claimed through the database's one claim (`Database.claim`; on PostgreSQL
+    several relays share the work and one aggregate's events stay with one relay), and is
+    marked published, or its failure counted, only after the consumer answered."""
     unpublished = select(table).where(table.published_at.is_(None)).order_by(table.seq).limit(batch_size)
     aggregate = table.aggregate_type + ":" + table.aggregate_id
-    async with database.claim(unpublished, one_holder_per=aggregate) as rows:
-        envelopes = [Envelope(**row.envelope) for row in rows]  # type: ignore[typeddict-item]
+    async with database.claim(unpublished, one_holder_per=aggregate) as claim:
+        envelopes = [Envelope(**row.envelope) for row in claim.rows]  # type: ignore[typeddict-item]
         if not envelopes:
             return []
         failure = await _post(http, url, token, envelopes)
-        _settle(rows, failure)
+        await claim.settle(lambda rows: _settle(rows, failure))
     if failure is not None:
         raise RelayFailed(failure)
     return envelopes
@@ -126,8 +126,9 @@ def _settle(rows: list[Any], failure: str | None) -> None:
     now = utcnow()
     for row in rows:
         if failure is None:
-            row.published_at = now
-        else:
+            # Another relay (SQLite: at least once) may have published it first: keep that instant.
+            row.published_at = row.published_at or now
+        elif row.published_at is None:
             row.attempts += 1
             row.last_error = failure
 

@@ -39,7 +39,6 @@ def create_app(
             base_url=settings.catalog_url, timeout=settings.catalog_timeout_seconds, transport=catalog_transport
         )
         stack.push_async_callback(catalog_http.aclose)
-        state["calendar_cache"] = calendar_cache
         state["ticket_context"] = TicketContext(
             catalog=CatalogClient(catalog_http),
             calendar_cache=calendar_cache,

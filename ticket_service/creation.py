@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.auth import Principal, Role
 from services.db import Base, Database, insert_together, utcnow
 from services.errors import Forbidden
+from services.principals import Principal, Role
 from services.workdays import SlaProfile, WorkCalendar
 from ticket_service import audit, calendar_service, idempotency, lifecycle, outbox, sla_rules
 from ticket_service.catalog_client import CatalogClient, CatalogItem
@@ -292,12 +292,11 @@ def checked_received_at(received_at: datetime, *, now: datetime, skew: timedelta
     return received_at.astimezone(UTC)
 
 
-def _requesting_enterprise(principal: Principal, data: TicketCreate) -> str:
+def _requesting_enterprise(principal: Principal, data: TicketCreate) -> str | None:
+    """Whose request it is: an enterprise's own, or the one a dispatcher names."""
     if principal.role == Role.ENTERPRISE:
         if data.enterprise_id not in (None, principal.enterprise_id):
             raise InvalidField("enterprise_id", "An enterprise files requests for itself only.")
-        if principal.enterprise_id is None:
-            raise UnknownCode("enterprise_id", "")
         return principal.enterprise_id
     if principal.role != Role.DISPATCHER:
         raise Forbidden(f"Role {principal.role.value!r} may not file requests.", code="role_not_allowed")
@@ -311,8 +310,10 @@ async def _file_request(
 ) -> dict[str, Any]:
     enterprise_id = _requesting_enterprise(principal, data)
     received_at = _received_at(principal, data, utcnow())
-    # An enterprise account's own enterprise was checked when the account was linked; the one
-    # a dispatcher names is looked up.
+    if enterprise_id is None:
+        raise UnknownCode("enterprise_id", "")
+    # An enterprise account's own enterprise was checked when the account was linked, and the
+    # foreign key stands behind it; the one a dispatcher names is looked up.
     if (
         principal.role == Role.DISPATCHER
         and (await db.execute(_ENTERPRISE_SIZE, {"enterprise_id": enterprise_id})).first() is None

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.auth import Principal, Role
 from services.db import Reader, utcnow
 from services.errors import Forbidden
+from services.principals import Principal, Role
 from ticket_service import audit, calendar_service, lifecycle
 from ticket_service.actions import ActionInput, apply_action, lock_for_change
 from ticket_service.context import TicketContext

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.auth import Principal, Role
 from services.credit_code import is_valid_credit_code
 from services.db import Database, Reader, utcnow
+from services.principals import Principal, Role
 from ticket_service.context import TicketContext
 from ticket_service.creation import TicketDraft, checked_received_at, create_tickets
 from ticket_service.errors import InvalidCreditCode, TicketNotFound

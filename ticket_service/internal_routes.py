@@ -12,7 +12,7 @@ from services.db import DatabaseDep, SessionDep
 from services.errors import problem_responses
 from services.internal import InternalCaller
 from ticket_service import hotline
-from ticket_service.context import TicketContextDep
+from ticket_service.dependencies import TicketContextDep
 from ticket_service.schemas import FeedbackRead, HotlineCallCreate, HotlineCallFiled, HotlineFeedbackCreate
 
 router = APIRouter(prefix="/internal", tags=["internal"], include_in_schema=False)

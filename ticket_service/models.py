@@ -160,12 +160,12 @@ class Ticket(Base):
     resolution_round: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    # Moved with the version by `service.touch`: only audited changes show as updates.
+    # Moved with the version by `changes.TicketChange.record`: only audited changes show as updates.
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     # The ORM adds "AND version = :old" to every UPDATE: a lost update becomes StaleDataError (409).
-    # The domain moves the version itself (`service.touch`), so the events of a change carry the
+    # The domain moves the version itself (`changes.TicketChange.record`), so the events of a change carry the
     # new version without a flush per change.
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
 

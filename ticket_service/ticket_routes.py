@@ -17,7 +17,8 @@ from services.db import AutocommitDep, Database, DatabaseDep, SessionDep
 from services.errors import problem_responses
 from services.pagination import Page, PageDep
 from ticket_service import actions, audit, creation, feedback, hotline, idempotency, lifecycle, views
-from ticket_service.context import TicketContext, TicketContextDep
+from ticket_service.context import TicketContext
+from ticket_service.dependencies import TicketContextDep
 from ticket_service.errors import InvalidInstant
 from ticket_service.schemas import (
     AcceptBody,

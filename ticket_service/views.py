@@ -17,11 +17,11 @@ from pydantic import TypeAdapter
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.auth import Principal, Role
 from services.db import Reader
 from services.errors import BadRequest, Forbidden
 from services.masking import mask_phone
 from services.pagination import PageParams, decode_cursor, encode_cursor
+from services.principals import Principal, Role
 from ticket_service import lifecycle
 from ticket_service.errors import TicketNotFound
 from ticket_service.models import Ticket
@@ -47,6 +47,17 @@ def facts_of(values: TicketValues) -> lifecycle.TicketFacts:
         enterprise_id=values["enterprise_id"],
         # A new ticket's values leave out what is still null.
         paused_from=lifecycle.Status(values["paused_from"]) if values.get("paused_from") else None,
+    )
+
+
+def facts_of_ticket(ticket: Ticket) -> lifecycle.TicketFacts:
+    """The state machine's facts of a ticket being changed (five fields, not a full read)."""
+    return lifecycle.TicketFacts(
+        status=lifecycle.Status(ticket.status),
+        department_code=ticket.department_code,
+        co_department_codes=tuple(ticket.co_department_codes or ()),
+        enterprise_id=ticket.enterprise_id,
+        paused_from=lifecycle.Status(ticket.paused_from) if ticket.paused_from else None,
     )
 
 
