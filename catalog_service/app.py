@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import AsyncExitStack
+
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
+from catalog_service.models import CatalogOutboxEvent
 from catalog_service.routes import routers
 from catalog_service.settings import CatalogSettings
-from services.app import create_service_app
+from services.app import State, create_service_app
+from services.http import create_http_client
+from services.outbox import relay_until_stopped
 from services.read_cache import ReadCache, ReadCacheMiddleware
 
 TAGS = [
@@ -24,6 +30,27 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
     # The menu changes rarely and everyone reads it: anonymous reads come from memory for a
     # moment (writes through this process clear it at once). Tests reach it on app.state.
     read_cache = ReadCache(ttl_seconds=settings.read_cache_seconds)
+
+    async def relay(state: State, stack: AsyncExitStack) -> None:
+        """Announcements leave through the outbox, relayed to the notification service."""
+        if not settings.relay_interval_seconds:
+            return
+        http = create_http_client(base_url=settings.notification_url, timeout=settings.upstream_timeout_seconds)
+        stack.push_async_callback(http.aclose)
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            relay_until_stopped(
+                state["database"],
+                CatalogOutboxEvent,
+                http=http,
+                token=settings.internal_token.get_secret_value(),
+                interval_seconds=settings.relay_interval_seconds,
+                stop=stop,
+            )
+        )
+        stack.push_async_callback(lambda: asyncio.wait_for(task, timeout=10))
+        stack.callback(stop.set)
+
     app = create_service_app(
         title="965808 catalogue service",
         description="The service menu: departments, categories, items, policies and menu editions.",
@@ -31,6 +58,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         routers=routers,
         tags=TAGS,
         middleware=[Middleware(ReadCacheMiddleware, cache=read_cache)],
+        extra_lifespan=relay,
     )
     app.state.read_cache = read_cache
     return app

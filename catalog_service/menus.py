@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog_service import announcements
 from catalog_service.errors import InvalidStatusChange, MenuImmutable, ResourceNotFound
 from catalog_service.models import Menu, ServiceItem
+from catalog_service.rows import item_row
 from catalog_service.schemas import MenuCreate, MenuUpdate
 from catalog_service.service import (
     SHANGHAI,
@@ -21,7 +23,6 @@ from catalog_service.service import (
     flushed,
     get_entity,
     get_visible,
-    item_row,
     page_of,
     require_codes,
     status_conditions,
@@ -105,6 +106,8 @@ async def publish_menu(
             "published_on": published_on or instant.astimezone(SHANGHAI).date(),
         },
     )
+    await flushed(session, menu)
+    await announcements.menu_published(session, menu)
     return await flushed(session, menu)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.db import Base, UtcDateTime, utcnow
+from services.outbox import OutboxColumns
 
 
 class TimestampMixin:
@@ -81,3 +82,9 @@ class Menu(TimestampMixin, Base):
     published_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class CatalogOutboxEvent(OutboxColumns, Base):
+    """`menu.published` and `policy.published`, written in the publication's transaction."""
+
+    __tablename__ = "catalog_outbox"

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from catalog_service import announcements
 from catalog_service.errors import (
     DuplicateCode,
     DuplicateName,
@@ -21,6 +22,7 @@ from catalog_service.errors import (
     UnknownReference,
 )
 from catalog_service.models import Category, Department, Policy, ServiceItem
+from catalog_service.rows import item_row, sizes_from_text, sizes_to_text
 from catalog_service.schemas import (
     CategoryCreate,
     CategoryUpdate,
@@ -53,20 +55,6 @@ async def added(session: AsyncSession, entity: M) -> M:
 async def flushed(session: AsyncSession, entity: M) -> M:
     await session.flush()
     return entity
-
-
-def sizes_to_text(sizes: Sequence[str]) -> str:
-    return "," + ",".join(sizes) + ","
-
-
-def sizes_from_text(text: str) -> list[str]:
-    return [size for size in text.split(",") if size]
-
-
-def item_row(row: dict[str, Any]) -> dict[str, Any]:
-    row = dict(row)
-    row["eligible_sizes"] = sizes_from_text(row.pop("eligible_sizes"))
-    return row
 
 
 def _search(q: str, *columns: InstrumentedAttribute[str]) -> ColumnElement[bool]:
@@ -313,7 +301,10 @@ async def get_policy(db: Reader, *, code: str, include_hidden: bool) -> dict[str
 
 async def create_policy(session: AsyncSession, *, data: PolicyCreate) -> Policy:
     await ensure_new_code(session, Policy, "policy", data.code)
-    return await added(session, Policy(**data.model_dump(), version=1))
+    policy = await added(session, Policy(**data.model_dump(), version=1))
+    if policy.status == "published":
+        announcements.policy_published(session, policy)
+    return policy
 
 
 async def update_policy(session: AsyncSession, *, code: str, data: PolicyUpdate) -> Policy:
@@ -329,6 +320,9 @@ async def set_policy_status(session: AsyncSession, *, code: str, status: str) ->
     if policy.status == status:
         raise InvalidStatusChange("policy", code, policy.status, status)
     apply_changes(policy, {"status": status})
+    await flushed(session, policy)
+    if status == "published":
+        announcements.policy_published(session, policy)
     return await flushed(session, policy)
 
 

@@ -14,3 +14,6 @@ class CatalogSettings(ServiceSettings):
     read_cache_seconds: float = Field(
         1.0, ge=0, le=300, description="Anonymous reads are served from memory this long; 0 turns it off."
     )
+    relay_interval_seconds: float = Field(
+        5.0, ge=0, le=300, description="How often published menus and policies are relayed; 0 turns the relay off."
+    )

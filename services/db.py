@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import pydantic_core
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, DateTime, Select, Table, bindparam, event, func, insert, literal, select
+from sqlalchemy import ColumnElement, DateTime, Select, Table, bindparam, event, func, insert, inspect, literal, select
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -185,35 +185,64 @@ class Database:
     @asynccontextmanager
     async def claim(
         self, statement: Select[Any], *, one_holder_per: ColumnElement[Any] | None = None
-    ) -> AsyncIterator[list[Any]]:
-        """The entities `statement` selects, for this worker alone to work on and change; the
-        changes are written when the block ends without an error, and nothing otherwise.
+    ) -> AsyncIterator[Claim]:
+        """The entities `statement` selects, to work on (I/O included) and then `settle`.
 
-        PostgreSQL: the rows are locked FOR UPDATE SKIP LOCKED (other workers take others),
-        with at most one holder per `one_holder_per` key (an advisory lock), and stay locked
-        while the caller works, its I/O included. SQLite has one writer for the whole file (a
-        consumer the caller is talking to included): the rows are read and the lock released,
-        the caller works holding nothing, and its changes are written in a second short
-        transaction."""
+        PostgreSQL: the rows are locked FOR UPDATE SKIP LOCKED, so concurrent workers take
+        different rows, with at most one holder per `one_holder_per` key (an advisory lock);
+        they stay locked while the caller works, and what it settles commits when the block
+        ends without an error. SQLite has one writer for the whole file (a consumer the caller
+        is talking to included), so no lock is held while the caller works: the rows are read
+        as they are, and `settle` applies its changes to the rows as they are then, in a short
+        transaction of its own. Two workers on one SQLite file may therefore claim the same
+        rows; work claimed this way must be safe to do twice (at least once)."""
         if self.writes_in_one_statement:
             if one_holder_per is not None:
                 statement = statement.where(func.pg_try_advisory_xact_lock(func.hashtext(one_holder_per)))
             async with self.sessionmaker() as session:
-                claimed = list((await session.execute(statement.with_for_update(skip_locked=True))).scalars())
-                yield claimed
+                rows = list((await session.execute(statement.with_for_update(skip_locked=True))).scalars())
+                yield Claim(rows, session=session)
                 await session.commit()
             return
         async with self.sessionmaker() as session:
-            claimed = list((await session.execute(statement)).scalars())
+            rows = list((await session.execute(statement)).scalars())
             # Detached before the rollback, which would otherwise expire what the caller reads.
             session.expunge_all()
             await session.rollback()
-        yield claimed
-        if claimed:
-            async with self.sessionmaker() as session:
-                for entity in claimed:
-                    await session.merge(entity)
-                await session.commit()
+        yield Claim(rows, sessionmaker=self.sessionmaker)
+
+
+class Claim:
+    """Rows claimed by `Database.claim`, and the one way to write what came of working on them."""
+
+    def __init__(
+        self,
+        rows: list[Any],
+        *,
+        session: AsyncSession | None = None,
+        sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
+        self.rows = rows
+        self._session = session
+        self._sessionmaker = sessionmaker
+
+    async def settle(self, apply: Callable[[list[Any]], None]) -> None:
+        """Apply `apply` to the claimed rows as they are now, and write it: in the claim's own
+        locked transaction, or (SQLite) re-read by key in a transaction of its own, so a row
+        another worker changed meanwhile is changed from where it is, and a row deleted
+        meanwhile is not written again."""
+        if self._session is not None:
+            apply(self.rows)
+            await self._session.flush()
+            return
+        if not self.rows or self._sessionmaker is None:
+            return
+        entity = type(self.rows[0])
+        (key,) = inspect(entity).primary_key
+        keys = [getattr(row, key.key) for row in self.rows]
+        async with self._sessionmaker() as session, session.begin():
+            current = list((await session.execute(select(entity).where(key.in_(keys)).order_by(key))).scalars())
+            apply(current)
 
 
 def database_for(engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]) -> Database:

@@ -192,7 +192,9 @@ async def platform_apps(engine: AsyncEngine, base_env: dict[str, str]) -> AsyncI
             manager = await stack.enter_async_context(LifespanManager(app))
             services[name], upstreams[name] = app, _served(manager.app)
 
-        await start("catalog", create_catalog_app(CatalogSettings(**env)))
+        # No background relay in-process: it would write to the shared database outside the
+        # test's transaction; tests relay the catalogue's outbox themselves.
+        await start("catalog", create_catalog_app(CatalogSettings(**env, relay_interval_seconds=0)))
         # The ticket service reaches the catalogue over HTTP semantics, in-process.
         catalog_transport = httpx.ASGITransport(app=upstreams["catalog"])
         await start("tickets", create_ticket_app(TicketSettings(**env), catalog_transport=catalog_transport))

@@ -42,7 +42,12 @@ def live(
     try:
         migrate(scratch)
         asyncio.run(seed(SharedSettings(**{**{k.lower(): v for k, v in base_env.items()}, "database_url": scratch})))
-        env = {**base_env, "DATABASE_URL": scratch, "UPSTREAM_TIMEOUT_SECONDS": "1"}
+        env = {
+            **base_env,
+            "DATABASE_URL": scratch,
+            "UPSTREAM_TIMEOUT_SECONDS": "1",
+            "CATALOG_RELAY_INTERVAL_SECONDS": "0.2",
+        }
         ports = {name: free_port() for name in ("catalog", "tickets", "notifications", "gateway", "slow", "broken")}
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         env.update(CATALOG_URL=urls["catalog"], TICKET_URL=urls["tickets"], NOTIFICATION_URL=urls["notifications"])

@@ -14,8 +14,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.auth import Principal
 from services.db import utcnow
+from services.principals import Principal
 from services.workdays import WorkCalendar
 from ticket_service import calendar_service, lifecycle
 from ticket_service.catalog_client import CatalogClient
@@ -30,7 +30,7 @@ from ticket_service.errors import (
 )
 from ticket_service.models import Ticket
 from ticket_service.sla_rules import SlaPolicy
-from ticket_service.views import facts_of, get_ticket, values_of
+from ticket_service.views import facts_of_ticket, get_ticket, values_of
 
 Action = lifecycle.Action
 DEFAULT_POLICY = SlaPolicy()
@@ -115,8 +115,9 @@ def _the_note(data: ActionInput) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Effect:
-    """What an action does besides its move: the fields it sets, the events it announces
-    (after `ticket.status_changed`, which every action announces) and what its audit note is."""
+    """What an action does besides its move: the fields it sets, the events it announces of its
+    own (after `ticket.status_changed`, which every change announces, and the event of the
+    status it entered, `ENTERED`) and what its audit note is."""
 
     sets: SetFields = _sets_nothing
     events: tuple[str, ...] = ()
@@ -124,23 +125,39 @@ class Effect:
 
 
 EFFECTS: Mapping[Action, Effect] = {
-    Action.ACCEPT: Effect(_accept, ("ticket.accepted",)),
+    Action.ACCEPT: Effect(_accept),
     Action.START: Effect(),
     Action.REQUEST_INFO: Effect(),
     Action.RESUME: Effect(),
-    Action.RESOLVE: Effect(_resolve, ("ticket.resolved", "ticket.feedback_requested"), lambda data: data.result or ""),
-    Action.EXPLAIN: Effect(
-        _explain, ("ticket.explained", "ticket.feedback_requested"), lambda data: data.explanation or ""
-    ),
-    Action.REQUEST_JOINT_REVIEW: Effect(_add_co_departments, ("ticket.joint_review_started",)),
+    Action.RESOLVE: Effect(_resolve, ("ticket.feedback_requested",), lambda data: data.result or ""),
+    Action.EXPLAIN: Effect(_explain, ("ticket.feedback_requested",), lambda data: data.explanation or ""),
+    Action.REQUEST_JOINT_REVIEW: Effect(_add_co_departments),
     Action.CONTRIBUTE: Effect(),
-    Action.ESCALATE: Effect(events=("ticket.escalated",)),
+    Action.ESCALATE: Effect(),
     Action.RETURN: Effect(_unassign),
     Action.TRANSFER: Effect(_transfer),
     Action.WITHDRAW: Effect(),
-    Action.CLOSE: Effect(_close, ("ticket.closed",)),
+    Action.CLOSE: Effect(_close),
     Action.REOPEN: Effect(_reopen),
 }
+
+# The event a ticket announces when it enters a status (DESIGN §4), whichever action took it
+# there: `resume` returns to the status the ticket was paused from.
+ENTERED: Mapping[lifecycle.Status, str] = {
+    lifecycle.Status.ACCEPTED: "ticket.accepted",
+    lifecycle.Status.RESOLVED: "ticket.resolved",
+    lifecycle.Status.EXPLAINED: "ticket.explained",
+    lifecycle.Status.CLOSED: "ticket.closed",
+    lifecycle.Status.ESCALATED: "ticket.escalated",
+    lifecycle.Status.JOINT_REVIEW: "ticket.joint_review_started",
+}
+
+
+def announced(transition: lifecycle.Transition, effect: Effect) -> tuple[str, ...]:
+    """Every change's event, the entered status's (if the status changed), then the action's own."""
+    moved = transition.to_status != transition.from_status
+    entered = (ENTERED[transition.to_status],) if moved and transition.to_status in ENTERED else ()
+    return ("ticket.status_changed", *entered, *effect.events)
 
 
 def _keep_clock(ticket: Ticket, transition: lifecycle.Transition, calendar: WorkCalendar, now: datetime) -> None:
@@ -184,7 +201,7 @@ def parse_if_match(value: str | None) -> int | None:
 def decide(ticket: Ticket, action: Action, principal: Principal) -> lifecycle.Transition:
     """The state machine's decision, its refusals as problems (403, 409)."""
     try:
-        return lifecycle.decide(facts_of(values_of(ticket)), action, lifecycle.Actor.from_principal(principal))
+        return lifecycle.decide(facts_of_ticket(ticket), action, lifecycle.Actor.from_principal(principal))
     except lifecycle.ActionForbidden as exc:
         raise ActionForbiddenProblem(str(exc), state=ticket.status, action=action.value) from exc
     except lifecycle.ActionNotAllowed as exc:
@@ -237,7 +254,7 @@ async def apply_action(
         now=now,
         calendar=calendar,
         policy=policy,
-        event_types=("ticket.status_changed", *effect.events),
+        event_types=announced(transition, effect),
     )
     await session.flush()
     return ticket

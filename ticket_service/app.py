@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from services.app import State, create_service_app
 from services.http import create_http_client
 from services.queue import LazyQueue
-from ticket_service import calendar_routes, enterprise_routes, sla_routes, ticket_routes
+from ticket_service import calendar_routes, enterprise_routes, internal_routes, sla_routes, ticket_routes
 from ticket_service.calendar_service import CalendarCache
 from ticket_service.catalog_client import CatalogClient
 from ticket_service.context import TicketContext
@@ -39,7 +39,6 @@ def create_app(
             base_url=settings.catalog_url, timeout=settings.catalog_timeout_seconds, transport=catalog_transport
         )
         stack.push_async_callback(catalog_http.aclose)
-        state["calendar_cache"] = calendar_cache
         state["ticket_context"] = TicketContext(
             catalog=CatalogClient(catalog_http),
             calendar_cache=calendar_cache,
@@ -59,6 +58,7 @@ def create_app(
             calendar_routes.router,
             enterprise_routes.router,
             sla_routes.router,
+            internal_routes.router,
         ],
         tags=TAGS,
         extra_lifespan=extra,

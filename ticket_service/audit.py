@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.auth import Principal
 from services.db import Reader
+from services.principals import Principal
 from ticket_service.models import TicketEvent
 from ticket_service.views import read_ticket
 

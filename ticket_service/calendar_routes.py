@@ -14,6 +14,7 @@ from services.errors import problem_responses
 from services.responses import cached_json
 from services.workdays import MAX_YEAR, MIN_YEAR, OverlayDay
 from ticket_service import calendar_service
+from ticket_service.context import TicketContext
 from ticket_service.schemas import CalendarChangeRead, CalendarYearRead, CalendarYearUpdate, DeadlinesRead
 
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
@@ -25,8 +26,8 @@ _year_adapter: TypeAdapter[CalendarYearRead] = TypeAdapter(CalendarYearRead)
 
 
 def _cache(request: Request) -> calendar_service.CalendarCache:
-    cache: calendar_service.CalendarCache = request.state.calendar_cache
-    return cache
+    context: TicketContext = request.state.ticket_context
+    return context.calendar_cache
 
 
 @router.get("/deadlines", response_model=DeadlinesRead, responses=problem_responses(400, 422))

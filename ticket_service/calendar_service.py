@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import Integer, and_, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.auth import Principal
 from services.db import Reader, UtcDateTime, utcnow
+from services.principals import Principal
 from services.workdays import (
     CalendarRangeError,
     Deadlines,

@@ -16,16 +16,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.auth import Principal
+from services.principals import Principal
 from services.workdays import SlaProfile, WorkCalendar
 from ticket_service import audit, outbox, sla_rules
 from ticket_service.models import Ticket, TicketEvent
 from ticket_service.sla_rules import SlaPolicy
 from ticket_service.views import TICKET_COLUMNS, TicketValues, ticket_json, values_of
 
-# Bookkeeping, not facts of the case: the version and update time move with every link, the
-# text column mirrors `co_department_codes`, and the SLA fields are the worker's schedule.
-UNAUDITED = frozenset({"updated_at", "version", "co_departments_text", "sla_next_at", "sla_fired"})
+# Bookkeeping, not facts of the case: the version and update time move with every link, two
+# index columns mirror `co_department_codes` and `overdue`, and the SLA fields are the
+# worker's schedule.
+UNAUDITED = frozenset({"updated_at", "version", "co_departments_text", "is_overdue", "sla_next_at", "sla_fired"})
 AUDITED_FIELDS = tuple(key for key in TICKET_COLUMNS if key not in UNAUDITED)
 
 

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.auth import Principal, Role
 from services.db import Base, Database, insert_together, utcnow
 from services.errors import Forbidden
+from services.principals import Principal, Role
 from services.workdays import SlaProfile, WorkCalendar
 from ticket_service import audit, calendar_service, idempotency, lifecycle, outbox, sla_rules
 from ticket_service.catalog_client import CatalogClient, CatalogItem
@@ -53,7 +53,7 @@ class TicketDraft:
 
     kind: str
     channel: str
-    enterprise_id: str
+    enterprise_id: str | None
     title: str
     description: str
     received_at: datetime
@@ -64,8 +64,11 @@ class TicketDraft:
     order_id: str | None = None
     sla_profile: str = "1-3-5"
     note: str = ""
-    # A dispatcher's record of a visit names when it really came in: kept in the audit trail.
+    # A dispatcher's record of a visit, or a hotline call, names when it really came in: kept in
+    # the audit trail.
     received_at_given: bool = False
+    hotline_call_id: str | None = None
+    caller_phone: str | None = None
 
 
 def _new_ticket(
@@ -100,6 +103,8 @@ def _new_ticket(
         "co_department_codes": codes,
         "co_departments_text": "," + ",".join(codes) + ("," if codes else ""),
         "sla_profile": draft.sla_profile,
+        "hotline_call_id": draft.hotline_call_id,
+        "caller_phone": draft.caller_phone,
         "received_at": draft.received_at,
         "clock_started_at": draft.received_at,
         "paused_working_us": 0,
@@ -272,22 +277,26 @@ def _received_at(principal: Principal, data: TicketCreate, now: datetime) -> dat
             if getattr(data, field) is not None:
                 raise InvalidField(field, f"Only a dispatcher may set {field}.", code="field_forbidden")
         return now
-    received_at = data.received_at or now
+    return checked_received_at(data.received_at or now, now=now, skew=timedelta(seconds=5))
+
+
+def checked_received_at(received_at: datetime, *, now: datetime, skew: timedelta) -> datetime:
+    """A given instant of receipt, in UTC: with an offset, not later than now (give or take the
+    other clock's `skew`), at most `MAX_BACKDATE` back."""
     if received_at.tzinfo is None:
         raise InvalidField("received_at", "received_at must carry a UTC offset.")
-    if received_at > now + timedelta(seconds=5):
+    if received_at > now + skew:
         raise InvalidField("received_at", "received_at cannot be in the future.")
     if received_at < now - MAX_BACKDATE:
         raise InvalidField("received_at", "received_at can be at most 30 days back.")
     return received_at.astimezone(UTC)
 
 
-def _requesting_enterprise(principal: Principal, data: TicketCreate) -> str:
+def _requesting_enterprise(principal: Principal, data: TicketCreate) -> str | None:
+    """Whose request it is: an enterprise's own, or the one a dispatcher names."""
     if principal.role == Role.ENTERPRISE:
         if data.enterprise_id not in (None, principal.enterprise_id):
             raise InvalidField("enterprise_id", "An enterprise files requests for itself only.")
-        if principal.enterprise_id is None:
-            raise UnknownCode("enterprise_id", "")
         return principal.enterprise_id
     if principal.role != Role.DISPATCHER:
         raise Forbidden(f"Role {principal.role.value!r} may not file requests.", code="role_not_allowed")
@@ -301,8 +310,10 @@ async def _file_request(
 ) -> dict[str, Any]:
     enterprise_id = _requesting_enterprise(principal, data)
     received_at = _received_at(principal, data, utcnow())
-    # An enterprise account's own enterprise was checked when the account was linked; the one
-    # a dispatcher names is looked up.
+    if enterprise_id is None:
+        raise UnknownCode("enterprise_id", "")
+    # An enterprise account's own enterprise was checked when the account was linked, and the
+    # foreign key stands behind it; the one a dispatcher names is looked up.
     if (
         principal.role == Role.DISPATCHER
         and (await db.execute(_ENTERPRISE_SIZE, {"enterprise_id": enterprise_id})).first() is None

@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.auth import Principal, Role
 from services.credit_code import is_valid_credit_code
 from services.db import Reader
 from services.errors import Forbidden
+from services.masking import mask_phone
 from services.pagination import PageParams, decode_cursor, encode_cursor
+from services.principals import Principal, Role
 from ticket_service.errors import DuplicateCreditCode, EnterpriseNotFound, InvalidCreditCode
 from ticket_service.models import Enterprise
 from ticket_service.schemas import EnterpriseCreate, EnterpriseUpdate
@@ -21,13 +22,6 @@ from ticket_service.views import FULL_VIEW_ROLES
 
 PHONE_ROLES = frozenset({Role.DISPATCHER, Role.STAFF, Role.ENTERPRISE})
 _COLUMNS = tuple(attribute.key for attribute in Enterprise.__mapper__.column_attrs)
-
-
-def mask_phone(phone: str) -> str:
-    digits = [c for c in phone if c.isdigit()]
-    if len(digits) < 7:
-        return "*" * len(phone)
-    return f"{''.join(digits[:3])}****{''.join(digits[-4:])}"
 
 
 def enterprise_read(values: Mapping[Any, Any], principal: Principal) -> dict[str, Any]:
@@ -38,7 +32,7 @@ def enterprise_read(values: Mapping[Any, Any], principal: Principal) -> dict[str
     return data
 
 
-def values_of(enterprise: Enterprise) -> dict[str, Any]:
+def enterprise_values(enterprise: Enterprise) -> dict[str, Any]:
     return {key: getattr(enterprise, key) for key in _COLUMNS}
 
 
@@ -64,7 +58,7 @@ async def create_enterprise(
 
 async def register_enterprise(session: AsyncSession, *, data: EnterpriseCreate, principal: Principal) -> dict[str, Any]:
     """A dispatcher's or admin's registration, as the registrar sees it."""
-    return enterprise_read(values_of(await create_enterprise(session, data=data)), principal)
+    return enterprise_read(enterprise_values(await create_enterprise(session, data=data)), principal)
 
 
 async def get_enterprise(db: Reader, *, enterprise_id: str, principal: Principal) -> dict[str, Any]:
@@ -116,9 +110,11 @@ async def update_enterprise(
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if principal.role == Role.ENTERPRISE and "size" in changes and changes["size"] != enterprise.size:
         raise Forbidden("An enterprise cannot change its own size class; ask a dispatcher.", code="field_forbidden")
+    if principal.role == Role.ENTERPRISE and "provisional" in changes:
+        raise Forbidden("Only a dispatcher confirms a provisional enterprise.", code="field_forbidden")
     if changes:
         for field, value in changes.items():
             setattr(enterprise, field, value)
         enterprise.version += 1
     await session.flush()
-    return enterprise_read(values_of(enterprise), principal)
+    return enterprise_read(enterprise_values(enterprise), principal)

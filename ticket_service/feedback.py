@@ -12,14 +12,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.auth import Principal, Role
 from services.db import Reader, utcnow
 from services.errors import Forbidden
-from ticket_service import audit, lifecycle
+from services.principals import Principal, Role
+from ticket_service import audit, calendar_service, lifecycle
 from ticket_service.actions import ActionInput, apply_action, lock_for_change
 from ticket_service.context import TicketContext
 from ticket_service.errors import AlreadyRated, NotRatable
-from ticket_service.models import Feedback
+from ticket_service.models import Feedback, Ticket
 from ticket_service.views import read_ticket
 
 RATABLE_STATUSES = frozenset({"resolved", "explained", "closed"})
@@ -37,7 +37,23 @@ async def give_feedback(
 ) -> Feedback:
     """Rate the latest resolution of a ticket the caller may see, once; an unsatisfied rating
     reopens the ticket (发回重办)."""
-    ticket, calendar = await lock_for_change(session, context=context, ticket_id=ticket_id, principal=principal)
+    ticket, _ = await lock_for_change(session, context=context, ticket_id=ticket_id, principal=principal)
+    return await rate_locked(
+        session, context=context, ticket=ticket, principal=principal, rating=rating, comment=comment, channel=channel
+    )
+
+
+async def rate_locked(
+    session: AsyncSession,
+    *,
+    context: TicketContext,
+    ticket: Ticket,
+    principal: Principal,
+    rating: str,
+    comment: str,
+    channel: str,
+) -> Feedback:
+    """Rate a locked ticket's latest resolution, once per resolution round."""
     if principal.role not in {Role.ENTERPRISE, Role.HOTLINE}:
         raise Forbidden(
             "Only the enterprise (or the hotline's follow-up call) rates a ticket.", code="role_not_allowed"
@@ -72,6 +88,7 @@ async def give_feedback(
     await audit.append_event(session, ticket_id=ticket.id, link=link)
     await session.flush()
     if rating == "unsatisfied":
+        calendar = await calendar_service.load_calendar(session, cache=context.calendar_cache)
         await apply_action(
             session,
             ticket=ticket,

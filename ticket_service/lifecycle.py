@@ -101,6 +101,7 @@ class Party(StrEnum):
     DISPATCHER = "dispatcher"
     SUPERVISOR = "supervisor"
     SYSTEM = "system"  # the SLA worker
+    HOTLINE = "hotline"  # the 965808 hotline's follow-up call (回访), whose unsatisfied rating reopens
 
 
 OPEN_STATUSES: Final[frozenset[Status]] = frozenset(Status) - {
@@ -257,7 +258,7 @@ RULES: Final[tuple[Rule, ...]] = (
     _rule(Action.CLOSE, [_P.OWNER, _P.DISPATCHER, _P.SYSTEM], [_S.RESOLVED, _S.EXPLAINED], _S.CLOSED, Clock.KEEP),
     _rule(
         Action.REOPEN,
-        [_P.OWNER, _P.SUPERVISOR, _P.DISPATCHER],
+        [_P.OWNER, _P.SUPERVISOR, _P.DISPATCHER, _P.HOTLINE],
         [_S.RESOLVED, _S.EXPLAINED, _S.CLOSED],
         _S.SUBMITTED,
         Clock.RESTART,
@@ -265,7 +266,8 @@ RULES: Final[tuple[Rule, ...]] = (
 )
 """Every action, who may take it, from where, to where, and what it does to the SLA clock.
 
-Roles `admin`, `hotline` and `integration` appear nowhere: they take no ticket action.
+Roles `admin` and `integration` appear nowhere: they take no ticket action. The hotline only
+reopens, when the caller rates a resolution unsatisfied on its follow-up call (发回重办).
 """
 
 _RULES_BY_ACTION: Final[Mapping[Action, tuple[Rule, ...]]] = {
@@ -275,6 +277,7 @@ _RULES_BY_ACTION: Final[Mapping[Action, tuple[Rule, ...]]] = {
 _ROLE_PARTIES: Final[Mapping[str, Party]] = {
     Role.DISPATCHER.value: Party.DISPATCHER,
     Role.SUPERVISOR.value: Party.SUPERVISOR,
+    Role.HOTLINE.value: Party.HOTLINE,
     SYSTEM_ROLE: Party.SYSTEM,
 }
 

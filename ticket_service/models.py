@@ -5,13 +5,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.db import Base, UtcDateTime, utcnow
-
-# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
-BigIntId = BigInteger().with_variant(Integer, "sqlite")
+from services.outbox import BigIntId, OutboxColumns
 
 
 class CalendarDay(Base):
@@ -54,21 +64,10 @@ class CalendarChange(Base):
     previous_days: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
 
 
-class OutboxEvent(Base):
+class OutboxEvent(OutboxColumns, Base):
     """An event written in the same transaction as the change it describes (DESIGN §4)."""
 
     __tablename__ = "outbox"
-
-    seq: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    event_id: Mapped[str] = mapped_column(String(36), unique=True)
-    event_type: Mapped[str] = mapped_column(String(64), index=True)
-    aggregate_type: Mapped[str] = mapped_column(String(32))
-    aggregate_id: Mapped[str] = mapped_column(String(64), index=True)
-    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    envelope: Mapped[dict[str, Any]] = mapped_column(JSON)
-    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Enterprise(Base):
@@ -83,6 +82,8 @@ class Enterprise(Base):
     park: Mapped[str] = mapped_column(String(100), default="")
     contact_name: Mapped[str] = mapped_column(String(50), default="")
     contact_phone: Mapped[str] = mapped_column(String(32), default="")
+    # Registered from a hotline call with an unknown credit code: a dispatcher confirms it.
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
@@ -111,6 +112,7 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_department_status", "department_code", "status"),
         Index("ix_tickets_received", "received_at", "id"),
+        UniqueConstraint("hotline_call_id", name="uq_tickets_hotline_call_id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -130,6 +132,9 @@ class Ticket(Base):
     # ",a,b," so that "tickets a department takes part in" is one LIKE on both databases.
     co_departments_text: Mapped[str] = mapped_column(String(400), default=",")
     sla_profile: Mapped[str] = mapped_column(String(16), default="1-3-5")
+    # A hotline ticket: the call it came from (one ticket per call) and the number to call back.
+    hotline_call_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    caller_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Deadlines count from here (receipt, or the last reopen), plus the working time spent paused.
     clock_started_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -155,12 +160,12 @@ class Ticket(Base):
     resolution_round: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    # Moved with the version by `service.touch`: only audited changes show as updates.
+    # Moved with the version by `changes.TicketChange.record`: only audited changes show as updates.
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     # The ORM adds "AND version = :old" to every UPDATE: a lost update becomes StaleDataError (409).
-    # The domain moves the version itself (`service.touch`), so the events of a change carry the
+    # The domain moves the version itself (`changes.TicketChange.record`), so the events of a change carry the
     # new version without a flush per change.
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
 

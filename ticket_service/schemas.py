@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 YearStatus = Literal["official", "admin_complete", "provisional"]
 DaySource = Literal["package", "overlay", "weekend", "default"]
@@ -104,6 +104,7 @@ class EnterpriseUpdate(_Input):
     park: ShortName | None = None
     contact_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
     contact_phone: PhoneText | None = None
+    provisional: bool | None = Field(None, description="Dispatchers and admins only: false confirms the record.")
 
 
 class EnterpriseRead(BaseModel):
@@ -116,6 +117,9 @@ class EnterpriseRead(BaseModel):
     park: str
     contact_name: str
     contact_phone: str = Field(description="Masked (138****1234) for roles that do not need it.")
+    provisional: bool = Field(
+        False, description="Registered from a hotline call with an unknown credit code; a dispatcher confirms it."
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -169,6 +173,9 @@ class TicketRead(BaseModel):
     department_code: str | None = Field(description="Assigned department; null while in the dispatch queue.")
     co_department_codes: list[str]
     sla_profile: str
+    caller_phone: str | None = Field(
+        None, description="A hotline caller's number; masked except for the dispatcher and the handling staff."
+    )
     received_at: datetime
     accept_due: datetime
     resolve_due: datetime
@@ -334,3 +341,46 @@ class SlaStatus(BaseModel):
     worker_heartbeat: str | None
     queue: QueueHealth
     outbox_backlog: int = Field(description="Committed events not yet published.")
+
+
+class TicketProgressRead(BaseModel):
+    """Where a case stands, as the hotline reads it to a caller: no personal data."""
+
+    number: str
+    kind: TicketKind
+    channel: Channel
+    status: TicketStatus
+    department_code: str | None
+    received_at: datetime
+    accept_due: datetime
+    resolve_due: datetime
+    final_due: datetime
+    provisional: bool
+    overdue: list[str]
+    updated_at: datetime
+
+
+class HotlineCallCreate(_Input):
+    """A 965808 call, as the notification service passes it on once its signature is verified."""
+
+    call_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    received_at: AwareDatetime
+    caller_phone: PhoneText = ""
+    enterprise_credit_code: CreditCode | None = None
+    enterprise_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    content: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8000)]
+    category_hint: Annotated[str, StringConstraints(max_length=32)] | None = None
+
+
+class HotlineCallFiled(BaseModel):
+    ticket_id: str
+    ticket_number: str
+    created: bool = Field(description="False when the call had been filed before (the same ticket again).")
+    enterprise_id: str | None
+    enterprise_provisional: bool
+
+
+class HotlineFeedbackCreate(_Input):
+    ticket_number: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    rating: Rating
+    comment: Note = ""

@@ -20,7 +20,7 @@ import structlog
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.auth import Principal, Role
+from services.principals import Principal, Role
 from services.workdays import WorkCalendar
 from ticket_service import lifecycle
 from ticket_service.actions import ActionInput, apply_action, may_take

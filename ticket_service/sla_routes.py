@@ -13,7 +13,7 @@ from services.db import SessionDep, SessionFactoryDep, utcnow
 from services.errors import problem_responses
 from services.observability import request_id_var
 from ticket_service import sla_operations
-from ticket_service.context import TicketContextDep
+from ticket_service.dependencies import TicketContextDep
 from ticket_service.schemas import SlaStatus, SweepAccepted, SweepReportRead, SweepRequest
 
 router = APIRouter(prefix="/api/v1/sla", tags=["sla"])

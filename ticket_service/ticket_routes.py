@@ -16,8 +16,9 @@ from services.auth import CurrentPrincipal, Principal, Role, require_roles
 from services.db import AutocommitDep, Database, DatabaseDep, SessionDep
 from services.errors import problem_responses
 from services.pagination import Page, PageDep
-from ticket_service import actions, audit, creation, feedback, idempotency, lifecycle, views
-from ticket_service.context import TicketContext, TicketContextDep
+from ticket_service import actions, audit, creation, feedback, hotline, idempotency, lifecycle, views
+from ticket_service.context import TicketContext
+from ticket_service.dependencies import TicketContextDep
 from ticket_service.errors import InvalidInstant
 from ticket_service.schemas import (
     AcceptBody,
@@ -37,6 +38,7 @@ from ticket_service.schemas import (
     TicketCreate,
     TicketEventRead,
     TicketKind,
+    TicketProgressRead,
     TicketRead,
     TicketStatus,
     TransferBody,
@@ -50,6 +52,11 @@ IdempotencyKeyHeader = Annotated[
 ]
 IfMatchHeader = Annotated[
     str | None, Header(alias="If-Match", max_length=40, description="The ticket version the caller saw.")
+]
+TicketNumberPath = Annotated[str, Path(pattern=r"^T\d{14,24}$", description="The number read to callers")]
+ProgressReader = Annotated[
+    Principal,
+    Depends(require_roles(Role.HOTLINE, Role.ENTERPRISE, Role.STAFF, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)),
 ]
 ChainAuditor = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN))]
 
@@ -187,6 +194,17 @@ async def list_tickets(
     )
     items, next_cursor = await views.list_tickets(db, principal=principal, filters=filters, page=page)
     return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get(
+    "/tickets/by-number/{number}",
+    response_model=TicketProgressRead,
+    tags=["tickets"],
+    responses=problem_responses(400, 401, 403, 404, 422),
+)
+async def ticket_progress(db: AutocommitDep, principal: ProgressReader, number: TicketNumberPath) -> Any:
+    """Where a case stands by its number, with no personal data (the hotline for any case; others for theirs)."""
+    return await hotline.progress(db, number=number, principal=principal)
 
 
 @router.get(

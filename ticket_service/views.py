@@ -17,10 +17,11 @@ from pydantic import TypeAdapter
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.auth import Principal, Role
 from services.db import Reader
 from services.errors import BadRequest, Forbidden
+from services.masking import mask_phone
 from services.pagination import PageParams, decode_cursor, encode_cursor
+from services.principals import Principal, Role
 from ticket_service import lifecycle
 from ticket_service.errors import TicketNotFound
 from ticket_service.models import Ticket
@@ -49,6 +50,17 @@ def facts_of(values: TicketValues) -> lifecycle.TicketFacts:
     )
 
 
+def facts_of_ticket(ticket: Ticket) -> lifecycle.TicketFacts:
+    """The state machine's facts of a ticket being changed (five fields, not a full read)."""
+    return lifecycle.TicketFacts(
+        status=lifecycle.Status(ticket.status),
+        department_code=ticket.department_code,
+        co_department_codes=tuple(ticket.co_department_codes or ()),
+        enterprise_id=ticket.enterprise_id,
+        paused_from=lifecycle.Status(ticket.paused_from) if ticket.paused_from else None,
+    )
+
+
 def allowed_action_names(values: TicketValues, principal: Principal | None) -> list[str]:
     """What `principal` may do to the ticket now (nothing for an event's reader)."""
     if principal is None:
@@ -63,10 +75,22 @@ def _allowed_names(facts: lifecycle.TicketFacts, actor: lifecycle.Actor) -> tupl
     return tuple(action.value for action in lifecycle.allowed_actions(facts, actor))
 
 
+def calls_back(values: TicketValues, principal: Principal | None) -> bool:
+    """Whether `principal` must call the enterprise back: the dispatcher, and the handling staff."""
+    if principal is None:
+        return False
+    if principal.role == Role.DISPATCHER:
+        return True
+    return principal.role == Role.STAFF and principal.department_code == values["department_code"]
+
+
 def ticket_read(values: TicketValues, principal: Principal | None) -> dict[str, Any]:
-    """The ticket as the API shows it; `allowed_actions` are the caller's (none for an event)."""
+    """The ticket as the API shows it; `allowed_actions` are the caller's (none for an event), and
+    the caller's phone number is masked for everyone who need not call back."""
     data = {key: values.get(key) for key in TICKET_COLUMNS}
     data["item"] = data["item_snapshot"]
+    if data["caller_phone"] and not calls_back(values, principal):
+        data["caller_phone"] = mask_phone(data["caller_phone"])
     data["allowed_actions"] = allowed_action_names(values, principal)
     return data
 
@@ -88,7 +112,10 @@ class NewTicket:
 
     def shown_to(self, principal: Principal) -> dict[str, Any]:
         """The JSON as `principal` sees it, without validating and serialising it again."""
-        return {**self.data, "allowed_actions": allowed_action_names(self.values, principal)}
+        shown = {**self.data, "allowed_actions": allowed_action_names(self.values, principal)}
+        if self.values.get("caller_phone") and calls_back(self.values, principal):
+            shown["caller_phone"] = self.values["caller_phone"]
+        return shown
 
 
 def visibility(principal: Principal) -> ColumnElement[bool]:

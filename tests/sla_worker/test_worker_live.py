@@ -99,7 +99,10 @@ async def outbox_ids(engine: AsyncEngine, *, published: bool | None = None) -> l
 
 
 async def received_ids(engine: AsyncEngine) -> list[str]:
-    return [row[0] for row in await rows(engine, "SELECT event_id FROM received_events")]
+    """What the notification service received from the ticket service (the catalogue relays its
+    own announcements to it too)."""
+    query = "SELECT event_id FROM received_events WHERE event_id NOT IN (SELECT event_id FROM catalog_outbox)"
+    return [row[0] for row in await rows(engine, query)]
 
 
 class Api:

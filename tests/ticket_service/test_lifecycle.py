@@ -52,7 +52,7 @@ ACTORS: dict[str, tuple[str | None, Actor]] = {
     "dispatcher": ("D", Actor("u-disp", "dispatcher")),
     "supervisor": ("V", Actor("u-sup", "supervisor")),
     "admin": (None, Actor("u-admin", "admin")),
-    "hotline": (None, Actor("c-hotline", "hotline")),
+    "hotline": ("H", Actor("c-hotline", "hotline")),
     "integration": (None, Actor("c-integration", "integration")),
     "system": ("Y", Actor("sla-worker", "system")),
     "unknown role": (None, Actor("u-x", "superuser", department_code=LEAD, enterprise_id=OWNER_ID)),
@@ -60,7 +60,8 @@ ACTORS: dict[str, tuple[str | None, Actor]] = {
 KINDS = list(ACTORS)
 
 # Who may ever take each action (on a ticket where they have the relation the letter names).
-# A=assigned staff, C=co-department staff, O=owner enterprise, D=dispatcher, V=supervisor, Y=system.
+# A=assigned staff, C=co-department staff, O=owner enterprise, D=dispatcher, V=supervisor, Y=system,
+# H=the hotline (its follow-up call's unsatisfied rating reopens).
 WHO_MAY = {
     "accept": "A",
     "start": "A",
@@ -75,7 +76,7 @@ WHO_MAY = {
     "transfer": "D",
     "withdraw": "OD",
     "close": "ODY",
-    "reopen": "OVD",
+    "reopen": "OVDH",
 }
 
 # Every legal move. "<prior>" is the status the ticket was paused from (accepted if unknown).
@@ -119,17 +120,17 @@ escalated     explain               explained     keep     A
 escalated     withdraw              withdrawn     keep     OD
 
 resolved      close                 closed        keep     ODY
-resolved      reopen                submitted     restart  OVD
+resolved      reopen                submitted     restart  OVDH
 
 explained     resolve               resolved      keep     A
 explained     close                 closed        keep     ODY
-explained     reopen                submitted     restart  OVD
+explained     reopen                submitted     restart  OVDH
 
 returned      escalate              escalated     keep     VY
 returned      transfer              submitted     keep     D
 returned      withdraw              withdrawn     keep     OD
 
-closed        reopen                submitted     restart  OVD
+closed        reopen                submitted     restart  OVDH
 """
 
 
@@ -310,12 +311,12 @@ def test_final_statuses_accept_nothing_but_reopen_from_closed() -> None:
     for kind in KINDS:
         letter, actor = ACTORS[kind]
         assert allowed_actions(facts(Status.WITHDRAWN), actor) == []
-        reopeners = letter is not None and letter in "OVD"
+        reopeners = letter is not None and letter in "OVDH"
         assert allowed_actions(facts(Status.CLOSED), actor) == ([Action.REOPEN] if reopeners else [])
 
 
 def test_non_actors_are_forbidden_even_in_the_wrong_state() -> None:
-    for kind in ["admin", "hotline", "integration", "other enterprise", "other-department staff", "unknown role"]:
+    for kind in ["admin", "integration", "other enterprise", "other-department staff", "unknown role"]:
         actor = ACTORS[kind][1]
         for status in Status:
             for action in Action:

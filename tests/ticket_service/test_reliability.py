@@ -16,7 +16,8 @@ from tests.conftest import Platform
 from tests.ticket_service.helpers import count
 from ticket_service import outbox
 from ticket_service.catalog_client import CatalogClient
-from ticket_service.context import TicketContext, get_ticket_context
+from ticket_service.context import TicketContext
+from ticket_service.dependencies import get_ticket_context
 from ticket_service.errors import CatalogUnavailable
 from ticket_service.models import IdempotencyKey, Order, OutboxEvent, Ticket, TicketEvent
 
