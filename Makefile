@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/gateway.py
 	$(BIN)/python benchmarks/tickets.py
 	$(BIN)/python benchmarks/sweep.py
+	$(BIN)/python benchmarks/webhooks.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -45,7 +45,10 @@ HTTP_SERVICES: tuple[HttpService, ...] = (
     HttpService("gateway", "gateway.app", GatewaySettings, "GATEWAY_URL", seed_gateway),
 )
 
-WORKERS: tuple[Worker, ...] = (Worker("sla_worker", "sla_worker"),)
+WORKERS: tuple[Worker, ...] = (
+    Worker("sla_worker", "sla_worker"),
+    Worker("notification_worker", "notification_service.worker"),
+)
 
 # The only public entry: `run` waits for its /health and prints its /docs.
 PUBLIC_ENTRY = "gateway"

@@ -44,23 +44,35 @@ def _co_departments(data: dict[str, Any]) -> list[str]:
     return [f"department:{code}" for code in data.get("co_department_codes") or [] if code != lead]
 
 
-def _resubmitted(data: dict[str, Any], label: str) -> list[Notice]:
-    """A ticket back at `submitted`: reopened after an outcome, or transferred in."""
-    if data.get("result") or data.get("explanation"):
-        return [
-            *(Notice(a, "ticket.reopened", f"工单 {label} 已重新办理 (reopened)") for a in _enterprise(data)),
-            *(Notice(a, "ticket.reopened", f"工单 {label} 重新交办 (reopened)") for a in _department(data)),
-        ]
-    return [
-        Notice(a, "ticket.transferred_in", f"工单 {label} 转办至本部门 (transferred in)") for a in _department(data)
-    ]
-
-
 def _enterprise_notice(kind: str, text: str) -> Any:
     return lambda data, label: [Notice(a, kind, f"工单 {label} {text}") for a in _enterprise(data)]
 
 
+SIZES = ("large", "medium", "small", "micro")
+
+
+def _sizes_of_menu(data: dict[str, Any]) -> list[str]:
+    fits = {size for item in data.get("items") or [] for size in item.get("eligible_sizes") or []}
+    return [f"size:{size}" for size in SIZES if size in fits]
+
+
+def _publication(kind: str, text: str, audiences: Any) -> Any:
+    """An announcement (网上推送) to the enterprises of the sizes it concerns."""
+    return lambda data, label: [
+        Notice(a, kind, f"{text}：{data.get('title') or data.get('code')}") for a in audiences(data)
+    ]
+
+
 _RULES: dict[str, Any] = {
+    "ticket.reopened": lambda data, label: [
+        *(Notice(a, "ticket.reopened", f"工单 {label} 已重新办理 (reopened)") for a in _enterprise(data)),
+        *(Notice(a, "ticket.reopened", f"工单 {label} 重新交办 (reopened)") for a in _department(data)),
+    ],
+    "ticket.transferred": lambda data, label: [
+        Notice(a, "ticket.transferred_in", f"工单 {label} 转办至本部门 (transferred in)") for a in _department(data)
+    ],
+    "menu.published": _publication("menu.published", "新服务菜单发布", _sizes_of_menu),
+    "policy.published": _publication("policy.published", "新涉企政策发布", lambda data: [f"size:{s}" for s in SIZES]),
     "ticket.accepted": _enterprise_notice("ticket.accepted", "已受理 (accepted)"),
     "ticket.resolved": _enterprise_notice("ticket.resolved", "已办结 (resolved)"),
     "ticket.explained": _enterprise_notice("ticket.explained", "已解释说明 (explained)"),
@@ -87,11 +99,8 @@ _RULES: dict[str, Any] = {
 def notices_for(event_type: str, data: dict[str, Any]) -> list[Notice]:
     """The inbox entries one event makes, at most one per audience."""
     label = str(data.get("number") or data.get("id") or "")
-    if event_type == "ticket.status_changed":
-        found = _resubmitted(data, label) if data.get("status") == "submitted" else []
-    else:
-        rule = _RULES.get(event_type)
-        found = rule(data, label) if rule is not None else []
+    rule = _RULES.get(event_type)
+    found = rule(data, label) if rule is not None else []
     unique: dict[str, Notice] = {}
     for notice in found:
         unique.setdefault(notice.audience, notice)
@@ -117,9 +126,11 @@ def add_entries(
     )
 
 
-def audiences(principal: Principal) -> list[str]:
+def audiences(principal: Principal, *, enterprise_size: str | None = None) -> list[str]:
+    """The audiences the caller belongs to: an enterprise its own and its size's (announcements)."""
     if principal.role == Role.ENTERPRISE:
-        return [f"enterprise:{principal.enterprise_id}"] if principal.enterprise_id else []
+        own = [f"enterprise:{principal.enterprise_id}"] if principal.enterprise_id else []
+        return own + ([f"size:{enterprise_size}"] if enterprise_size else [])
     if principal.role == Role.STAFF:
         return [f"department:{principal.department_code}"] if principal.department_code else []
     return [f"role:{principal.role.value}"]
@@ -136,12 +147,12 @@ def _is_read(subject: str, mark: int) -> Any:
 
 
 async def list_inbox(
-    session: AsyncSession, *, principal: Principal, page: PageParams, unread_only: bool
+    session: AsyncSession, *, principal: Principal, reached: list[str], page: PageParams, unread_only: bool
 ) -> tuple[list[dict[str, Any]], str | None, int]:
     """The caller's entries, newest first, and how many of all of them are unread."""
     mark = await _read_mark(session, principal.subject)
     is_read = _is_read(principal.subject, mark)
-    mine = InboxEntry.audience.in_(audiences(principal))
+    mine = InboxEntry.audience.in_(reached)
     statement = select(InboxEntry, is_read.label("read")).where(mine).order_by(InboxEntry.id.desc())
     if unread_only:
         statement = statement.where(~is_read)
@@ -167,12 +178,14 @@ def _entry_read(entry: InboxEntry, read: bool) -> dict[str, Any]:
     }
 
 
-async def mark_read(session: AsyncSession, *, principal: Principal, entry_id: str) -> dict[str, Any]:
+async def mark_read(
+    session: AsyncSession, *, principal: Principal, reached: list[str], entry_id: str
+) -> dict[str, Any]:
     """Mark one of the caller's entries read; another's is 404, as if it did not exist."""
     entry = None
     if entry_id.isascii() and entry_id.isdigit() and len(entry_id) < 19:
         entry = await session.scalar(
-            select(InboxEntry).where(InboxEntry.id == int(entry_id), InboxEntry.audience.in_(audiences(principal)))
+            select(InboxEntry).where(InboxEntry.id == int(entry_id), InboxEntry.audience.in_(reached))
         )
     if entry is None:
         raise InboxEntryNotFound(entry_id)
@@ -185,9 +198,9 @@ async def mark_read(session: AsyncSession, *, principal: Principal, entry_id: st
     return _entry_read(entry, True)
 
 
-async def mark_all_read(session: AsyncSession, *, principal: Principal) -> None:
+async def mark_all_read(session: AsyncSession, *, principal: Principal, reached: list[str]) -> None:
     """Everything in the caller's inbox now counts as read for the caller only."""
-    newest = await session.scalar(select(func.max(InboxEntry.id)).where(InboxEntry.audience.in_(audiences(principal))))
+    newest = await session.scalar(select(func.max(InboxEntry.id)).where(InboxEntry.audience.in_(reached)))
     if newest is None:
         return
     mark = await session.get(InboxReadMark, principal.subject, with_for_update=True)

@@ -141,3 +141,18 @@ class InboxReadMark(Base):
     subject: Mapped[str] = mapped_column(String(100), primary_key=True)
     read_up_to: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class InboundCall(Base):
+    """Every verified hotline webhook, under its `webhook-id`, with the answer it was given: the
+    same webhook or the same call again is answered from here."""
+
+    __tablename__ = "inbound_calls"
+
+    webhook_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    call_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

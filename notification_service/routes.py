@@ -4,12 +4,13 @@ their delivery log (admin), and each person's inbox."""
 from __future__ import annotations
 
 import hmac
+import time
 from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 
-from notification_service import deliveries, inbox, service, subscriptions
+from notification_service import deliveries, hotline_routes, inbox, service, subscriptions
 from notification_service.schemas import (
     BatchReceipt,
     DeliveryDetail,
@@ -220,31 +221,52 @@ async def redeliver(session: SessionDep, _: AdminPrincipal, delivery_id: Deliver
 inbox_router = APIRouter(prefix="/api/v1", tags=["inbox"])
 
 
+async def reached(request: Request, principal: InboxReader) -> list[str]:
+    """The audiences the caller's inbox gathers; an enterprise's size comes from the ticket
+    service, kept a few minutes per enterprise (sizes change rarely)."""
+    if principal.role != Role.ENTERPRISE or not principal.enterprise_id:
+        return inbox.audiences(principal)
+    sizes: dict[str, tuple[str | None, float]] = request.state.enterprise_sizes
+    cached = sizes.get(principal.enterprise_id)
+    now = time.monotonic()
+    if cached is None or cached[1] < now:
+        authorization = request.headers.get("authorization", "")
+        size = await request.state.tickets.enterprise_size(principal.enterprise_id, authorization=authorization)
+        cached = (size, now + (SIZE_CACHE_SECONDS if size else 5))
+        sizes[principal.enterprise_id] = cached
+    return inbox.audiences(principal, enterprise_size=cached[0])
+
+
+SIZE_CACHE_SECONDS = 300
+Reached = Annotated[list[str], Depends(reached)]
+
+
 @inbox_router.get("/inbox", response_model=InboxPage, responses=LIST)
 async def list_inbox(
     session: SessionDep,
     principal: InboxReader,
+    audiences: Reached,
     page: PageDep,
     unread: Annotated[bool, Query(description="Only unread entries.")] = False,
 ) -> Any:
     """The caller's notifications, newest first, with the unread count (any person)."""
     items, next_cursor, unread_count = await inbox.list_inbox(
-        session, principal=principal, page=page, unread_only=unread
+        session, principal=principal, reached=audiences, page=page, unread_only=unread
     )
     return {"items": items, "next_cursor": next_cursor, "unread": unread_count}
 
 
 @inbox_router.post("/inbox/read-all", response_model=ReadAllReceipt, responses=LIST)
-async def read_all(session: SessionDep, principal: InboxReader) -> Any:
+async def read_all(session: SessionDep, principal: InboxReader, audiences: Reached) -> Any:
     """Mark every notification in the caller's inbox read, for the caller only (any person)."""
-    await inbox.mark_all_read(session, principal=principal)
+    await inbox.mark_all_read(session, principal=principal, reached=audiences)
     return {"unread": 0}
 
 
 @inbox_router.post("/inbox/{entry_id}/read", response_model=InboxEntryRead, responses=READ)
-async def read_entry(session: SessionDep, principal: InboxReader, entry_id: EntryIdPath) -> Any:
+async def read_entry(session: SessionDep, principal: InboxReader, audiences: Reached, entry_id: EntryIdPath) -> Any:
     """Mark one of the caller's notifications read (any person)."""
-    return await inbox.mark_read(session, principal=principal, entry_id=entry_id)
+    return await inbox.mark_read(session, principal=principal, reached=audiences, entry_id=entry_id)
 
 
-routers = [internal, webhooks, inbox_router]
+routers = [internal, webhooks, inbox_router, hotline_routes.router]

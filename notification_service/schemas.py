@@ -175,3 +175,55 @@ class InboxPage(BaseModel):
 
 class ReadAllReceipt(BaseModel):
     unread: int
+
+
+# The 965808 hotline's webhooks (DESIGN §5): these names are what the hotline builds on.
+
+PhoneText = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+() -]{0,32}$")]
+
+
+class HotlineCall(_Input):
+    """A call to 965808, as the hotline's system posts it once the agent has taken it."""
+
+    call_id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[!-~]+$")] = Field(
+        description="The hotline's own id of the call; the same call again answers the same ticket.",
+        examples=["965808-20261201-0042"],
+    )
+    received_at: datetime = Field(
+        description="When the caller spoke (RFC 3339 with offset): the 1-3-5 clock starts here.",
+        examples=["2026-12-01T09:30:00+08:00"],
+    )
+    caller_phone: PhoneText = Field("", examples=["13912345678"])
+    enterprise_credit_code: Annotated[str, StringConstraints(min_length=18, max_length=18)] | None = Field(
+        None, description="The caller's unified social credit code, if they gave it.", examples=["91321191608263458Y"]
+    )
+    enterprise_name: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        None, examples=["镇江台丰精密机械有限公司"]
+    )
+    content: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8000)] = Field(
+        examples=["我司的用电增容申请已经提交两周，想问一下进度。"]
+    )
+    category_hint: Annotated[str, StringConstraints(max_length=32)] | None = Field(
+        None,
+        description="A category code the agent chose; it routes the ticket when it names one.",
+        examples=["power-energy"],
+    )
+
+
+class HotlineCallAccepted(BaseModel):
+    ticket_id: str
+    ticket_number: str = Field(description="The number the agent reads to the caller.", examples=["T20261201000042"])
+
+
+class HotlineRating(_Input):
+    """The caller's rating on the hotline's follow-up call (回访)."""
+
+    ticket_number: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    rating: Literal["satisfied", "basically_satisfied", "unsatisfied"]
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+
+
+class HotlineRatingAccepted(BaseModel):
+    ticket_number: str
+    rating: str
+    recorded: bool = Field(description="Recorded once; an unsatisfied rating reopens the case (发回重办).")

@@ -27,6 +27,9 @@ class NotificationSettings(ServiceSettings):
         default_factory=list,
         description="Hosts or networks (CIDR) a production subscription may reach though they are private (JSON list).",
     )
+    tickets_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, description="A hotline call waits this long for the ticket service, then 503."
+    )
     worker_queue_name: str = NOTIFICATION_QUEUE
     worker_batch_size: int = Field(50, ge=1, le=500, description="Deliveries one poll claims.")
     worker_lease_seconds: int = Field(

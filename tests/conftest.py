@@ -198,7 +198,10 @@ async def platform_apps(engine: AsyncEngine, base_env: dict[str, str]) -> AsyncI
         # The ticket service reaches the catalogue over HTTP semantics, in-process.
         catalog_transport = httpx.ASGITransport(app=upstreams["catalog"])
         await start("tickets", create_ticket_app(TicketSettings(**env), catalog_transport=catalog_transport))
-        await start("notifications", create_notification_app(NotificationSettings(**env)))
+        tickets_transport = httpx.ASGITransport(app=upstreams["tickets"])
+        await start(
+            "notifications", create_notification_app(NotificationSettings(**env), tickets_transport=tickets_transport)
+        )
         gateway = create_gateway_app(GatewaySettings(**env), upstreams=upstreams)
         gateway.dependency_overrides.update(overrides)
         gateway_manager = await stack.enter_async_context(LifespanManager(gateway))

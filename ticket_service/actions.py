@@ -135,10 +135,10 @@ EFFECTS: Mapping[Action, Effect] = {
     Action.CONTRIBUTE: Effect(),
     Action.ESCALATE: Effect(),
     Action.RETURN: Effect(_unassign),
-    Action.TRANSFER: Effect(_transfer),
+    Action.TRANSFER: Effect(_transfer, ("ticket.transferred",)),
     Action.WITHDRAW: Effect(),
     Action.CLOSE: Effect(_close),
-    Action.REOPEN: Effect(_reopen),
+    Action.REOPEN: Effect(_reopen, ("ticket.reopened",)),
 }
 
 # The event a ticket announces when it enters a status (DESIGN §4), whichever action took it
@@ -231,12 +231,14 @@ async def apply_action(
     policy: SlaPolicy = DEFAULT_POLICY,
     event_action: str | None = None,
     change: TicketChange | None = None,
+    also_announce: tuple[str, ...] = (),
 ) -> Ticket:
     """The one transition function: decide, apply the action's effect and clock effect, and
     record the change.
 
     The SLA worker passes the `change` it began before its own step's changes (a flag), so
-    the audit link lists those too, and names the link after its step (`event_action`)."""
+    the audit link lists those too, names the link after its step (`event_action`) and adds
+    the events its step announces (`also_announce`: the overdue notice of a missed deadline)."""
     if expected_version is not None and expected_version != ticket.version:
         raise VersionMismatch(expected_version, ticket.version)
     transition = decide(ticket, action, principal)
@@ -254,7 +256,7 @@ async def apply_action(
         now=now,
         calendar=calendar,
         policy=policy,
-        event_types=announced(transition, effect),
+        event_types=(*announced(transition, effect), *also_announce),
     )
     await session.flush()
     return ticket

@@ -135,7 +135,14 @@ class StepRun:
             event_types=[event_type],
         )
 
-    async def act(self, action: lifecycle.Action, *, note: str, co_department_codes: tuple[str, ...] = ()) -> None:
+    async def act(
+        self,
+        action: lifecycle.Action,
+        *,
+        note: str,
+        co_department_codes: tuple[str, ...] = (),
+        also_announce: tuple[str, ...] = (),
+    ) -> None:
         """The step as the life-cycle action it is, in the same audited change."""
         await apply_action(
             self.session,
@@ -148,6 +155,7 @@ class StepRun:
             policy=self.policy,
             event_action=STEP_NAMES[self.step],
             change=self.change,
+            also_announce=also_announce,
         )
 
 
@@ -173,7 +181,12 @@ async def _joint_review(run: StepRun) -> str:
     codes = await _co_departments(ticket, run.catalog, run.category_cache)
     if codes and ticket.department_code and may_take(ticket, lifecycle.Action.REQUEST_JOINT_REVIEW, WORKER):
         note = "resolve deadline passed: joint review (会办)"
-        await run.act(lifecycle.Action.REQUEST_JOINT_REVIEW, note=note, co_department_codes=tuple(codes))
+        await run.act(
+            lifecycle.Action.REQUEST_JOINT_REVIEW,
+            note=note,
+            co_department_codes=tuple(codes),
+            also_announce=("ticket.overdue",),
+        )
         return "joint_review"
     note = "resolve deadline passed; a dispatcher must route the case and name the co-departments"
     await run.record(note=note, event_type="ticket.overdue")
@@ -183,7 +196,7 @@ async def _joint_review(run: StepRun) -> str:
 async def _escalate(run: StepRun) -> str:
     flag_overdue(run.ticket, "final")
     note = "final deadline passed: referred to leadership (高位批办); explanation required"
-    await run.act(lifecycle.Action.ESCALATE, note=note)
+    await run.act(lifecycle.Action.ESCALATE, note=note, also_announce=("ticket.overdue",))
     return "escalated"
 
 

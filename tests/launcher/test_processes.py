@@ -17,13 +17,13 @@ PORTS = {"catalog": 18101, "tickets": 18102, "notifications": 18103, "gateway": 
 
 def test_the_registry_holds_every_process_of_the_design() -> None:
     assert [service.name for service in HTTP_SERVICES] == ["catalog", "tickets", "notifications", "gateway"]
-    assert [worker.module for worker in WORKERS] == ["sla_worker"]
+    assert [worker.module for worker in WORKERS] == ["sla_worker", "notification_service.worker"]
     assert PUBLIC_ENTRY in {service.name for service in HTTP_SERVICES}
 
 
 def test_each_http_service_is_served_by_uvicorn_from_its_app_factory() -> None:
     specs = {spec.name: spec.argv for spec in process_specs("0.0.0.0", PORTS)}
-    assert set(specs) == {*PORTS, "sla_worker"}
+    assert set(specs) == {*PORTS, "sla_worker", "notification_worker"}
     for service in HTTP_SERVICES:
         argv = specs[service.name]
         assert argv[:4] == [sys.executable, "-m", "uvicorn", f"{service.app_module}:create_app"]
@@ -37,7 +37,10 @@ def test_each_worker_runs_as_its_package() -> None:
     specs = {spec.name: spec.argv for spec in process_specs("127.0.0.1", PORTS)}
     for worker in WORKERS:
         assert specs[worker.name] == [sys.executable, "-m", worker.module]
-        assert importlib.util.find_spec(f"{worker.module}.__main__") is not None
+        spec = importlib.util.find_spec(worker.module)
+        assert spec is not None and spec.origin is not None
+        runs = spec.submodule_search_locations is None or importlib.util.find_spec(f"{worker.module}.__main__")
+        assert runs, f"python -m {worker.module} has nothing to run"
 
 
 def test_ports_come_from_each_services_own_settings(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,6 +19,7 @@ import httpx
 import pytest
 import redis
 
+from launcher.registry import WORKERS
 from services.settings import PROJECT_ROOT
 from tests.support import DEMO_PASSWORD, create_scratch_database, drop_scratch_database, wait_until
 
@@ -140,7 +141,7 @@ def test_run_starts_the_platform_and_a_stop_signal_stops_all_of_it(
         assert departments.status_code == 200 and departments.json()["items"], departments.text
         assert redis_socket.exists()
         children = _children(launcher.pid)
-        assert len(children) == len(ports) + 1, children
+        assert len(children) == len(ports) + len(WORKERS), children
 
         stop(launcher)
         assert launcher.wait(60) == 0, log_path.read_text()

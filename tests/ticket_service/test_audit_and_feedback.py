@@ -290,7 +290,7 @@ async def test_every_transition_writes_outbox_rows(platform: Platform, session: 
     await step("staff-jxw", "accept", ["ticket.status_changed", "ticket.accepted"])
     await step("staff-jxw", "start", ["ticket.status_changed"])
     await step("staff-jxw", "resolve", ["ticket.status_changed", "ticket.resolved", "ticket.feedback_requested"])
-    await step("enterprise-1", "reopen", ["ticket.status_changed"])
+    await step("enterprise-1", "reopen", ["ticket.status_changed", "ticket.reopened"])
     await step("staff-jxw", "accept", ["ticket.status_changed", "ticket.accepted"])
     await step("staff-jxw", "explain", ["ticket.status_changed", "ticket.explained", "ticket.feedback_requested"])
     await step("enterprise-1", "close", ["ticket.status_changed", "ticket.closed"], {})

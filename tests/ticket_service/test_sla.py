@@ -82,7 +82,8 @@ async def test_one_late_sweep_takes_every_overdue_step_once(
     assert stored.overdue == ["accept", "resolve", "final"]
     assert set(stored.co_department_codes) == {"fgw", "czj"}
     assert stored.sla_next_at is None
-    for event_type in ("ticket.overdue", "ticket.joint_review_started", "ticket.escalated"):
+    # One overdue notice (督办) per missed deadline; the joint review and escalation once each.
+    for event_type, times in (("ticket.overdue", 3), ("ticket.joint_review_started", 1), ("ticket.escalated", 1)):
         assert (
             await count(
                 session,
@@ -90,7 +91,7 @@ async def test_one_late_sweep_takes_every_overdue_step_once(
                 OutboxEvent.aggregate_id == str(ticket["id"]),
                 OutboxEvent.event_type == event_type,
             )
-            == 1
+            == times
         )
     again = await _sweep(platform, catalog, late + timedelta(days=3))
     assert [s for s in again.steps if s["ticket_id"] == ticket["id"]] == []
