@@ -12,6 +12,7 @@ from notification_service.settings import NotificationSettings
 from notification_service.ticket_client import TicketClient
 from services.app import State, create_service_app
 from services.http import create_http_client
+from services.queue import LazyQueue
 
 TAGS = [
     {"name": "webhooks", "description": "Signed outbound webhooks (Standard Webhooks) and their delivery log."},
@@ -33,6 +34,9 @@ def create_app(
         stack.push_async_callback(http.aclose)
         state["tickets"] = TicketClient(http, token=settings.internal_token.get_secret_value())
         state["enterprise_sizes"] = {}
+        queue = LazyQueue(settings.effective_redis_url, queue_name=settings.worker_queue_name)
+        stack.push_async_callback(queue.close)
+        state["delivery_queue"] = queue
 
     return create_service_app(
         title="965808 notification service",

@@ -8,7 +8,7 @@ import time
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Request
 
 from notification_service import deliveries, hotline_routes, inbox, service, subscriptions
 from notification_service.schemas import (
@@ -71,11 +71,15 @@ async def receive_events(
     request: Request,
     session: SessionDep,
     body: EventBatch,
+    background: BackgroundTasks,
     x_internal_token: Annotated[str | None, Header(alias="X-Internal-Token", max_length=200)] = None,
 ) -> BatchReceipt:
     """Store relayed events once each, with their deliveries and inbox entries (internal: X-Internal-Token)."""
     _check_internal_token(request, x_internal_token)
     received, duplicates = await service.store_events(session, events=body.events, now=utcnow())
+    if received:
+        # After the response, so after the commit: the worker need not wait for its next tick.
+        background.add_task(service.nudge_delivery_worker, request.state.delivery_queue)
     return BatchReceipt(received=received, duplicates=duplicates)
 
 

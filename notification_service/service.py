@@ -3,14 +3,20 @@ webhook deliveries and its inbox entries, so a duplicate from the relay creates 
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service import deliveries, inbox
 from notification_service.models import ReceivedEvent
 from notification_service.schemas import Envelope
+from services.errors import UpstreamUnavailable
+from services.queue import LazyQueue
+
+logger = structlog.get_logger(__name__)
 
 
 async def store_events(session: AsyncSession, *, events: list[Envelope], now: datetime) -> tuple[int, int]:
@@ -40,3 +46,13 @@ async def store_events(session: AsyncSession, *, events: list[Envelope], now: da
         inbox.add_entries(session, source_id=event.id, notices=notices, data=event.data)
     await session.flush()
     return len(fresh), len(events) - len(fresh)
+
+
+async def nudge_delivery_worker(queue: LazyQueue) -> None:
+    """Ask a delivery worker to send what just came in, rather than at its next tick. At most
+    ten nudges a second reach the queue (a job id per tenth of a second); with Redis down the
+    worker's own tick sends it a moment later."""
+    try:
+        await queue.enqueue("deliver_due", job_id=f"deliver:{int(time.time() * 10)}")
+    except UpstreamUnavailable:
+        logger.info("delivery worker not nudged: the queue is unreachable")
