@@ -38,5 +38,6 @@ async def test_a_stored_event_nudges_the_delivery_worker(platform: Platform, que
         await asyncio.sleep(0.02)
     assert len(await _nudges(queue)) == 1
     await queue.delete(NOTIFICATION_QUEUE)
-    await post_events(platform, event)  # the same event again: nothing new to send (the nudge runs before the answer here)
+    # The same event again: nothing new to send (in-process, the nudge runs before the answer).
+    await post_events(platform, event)
     assert await _nudges(queue) == []
