@@ -89,6 +89,9 @@ class SharedSettings(BaseSettings):
     ticket_url: str = Field("http://127.0.0.1:8002", validation_alias=_env("TICKET_URL"))
     notification_url: str = Field("http://127.0.0.1:8003", validation_alias=_env("NOTIFICATION_URL"))
     upstream_timeout_seconds: float = Field(10.0, gt=0, le=120, validation_alias=_env("UPSTREAM_TIMEOUT_SECONDS"))
+    # Strict-Transport-Security on answers served over HTTPS; 0 sends none. Turn it on only
+    # where every name of the platform is served over HTTPS, since browsers remember it.
+    hsts_max_age_seconds: int = Field(0, ge=0, le=63_072_000, validation_alias=_env("HSTS_MAX_AGE_SECONDS"))
 
     @property
     def is_production(self) -> bool:
@@ -132,3 +135,6 @@ class ServiceSettings(SharedSettings):
 
     port: int = Field(8000, ge=1, le=65535)
     service_name: str = "service"
+    # `<PREFIX>_MAX_BODY_BYTES`: a larger request body gets 413, even from a caller that
+    # reaches the service without the gateway.
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request body accepted.")

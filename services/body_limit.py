@@ -1,0 +1,74 @@
+"""The request body limit: pure ASGI, counting the body as it streams in.
+
+A declared `Content-Length` over the limit is refused before a byte is read. A body without
+one (chunked) is counted as it arrives: the moment the count passes the limit the client gets
+the 413 and whatever the application was doing with the body stops, since reading further
+raises `BodyTooLarge`. Anything the application sends after that is dropped, so a body cut
+short never reaches a handler as if it were whole, and no second answer follows the 413.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.errors import PayloadTooLarge, send_problem
+
+
+class BodyTooLarge(Exception):
+    """Raised to whoever reads the body past the limit; the client already has its 413."""
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for key, value in scope["headers"]:
+        if key == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(
+            f"The request body exceeds {self.max_body_bytes} bytes.", headers={"Connection": "close"}
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _declared_length(scope)
+        if declared is not None and declared > self.max_body_bytes:
+            await send_problem(send, self._too_large(), scope["path"])
+            return
+        received = 0
+        response_started = False
+        refused = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    if not response_started and not refused:
+                        refused = True
+                        await send_problem(send, self._too_large(), scope["path"])
+                    raise BodyTooLarge()
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal response_started
+            if refused:
+                return
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except BodyTooLarge:
+            if not refused:
+                raise
