@@ -108,6 +108,20 @@ class EnterpriseUpdate(_Input):
     contact_phone: PhoneText | None = None
 
 
+class EnterpriseChangeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    enterprise_id: str
+    version: int = Field(description="The enterprise's version after the change.")
+    actor: str
+    role: str
+    at: datetime
+    changes: dict[str, dict[str, object]] = Field(
+        description="Each changed field with its old and new value: {field: {from, to}}.",
+        examples=[{"taiwan_funded": {"from": False, "to": True}}],
+    )
+
+
 class EnterpriseRead(BaseModel):
     id: str
     name: str
