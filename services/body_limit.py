@@ -31,9 +31,9 @@ class BodyLimitMiddleware:
         self.max_body_bytes = max_body_bytes
 
     def _too_large(self) -> PayloadTooLarge:
-        return PayloadTooLarge(
-            f"The request body exceeds {self.max_body_bytes} bytes.", headers={"Connection": "close"}
-        )
+        # No `Connection: close`: closing while the client still sends resets the connection,
+        # which can lose the 413 before the client reads it; the server drains the rest instead.
+        return PayloadTooLarge(f"The request body exceeds {self.max_body_bytes} bytes.")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
