@@ -18,11 +18,25 @@ class BodyTooLarge(Exception):
     """Raised to whoever reads the body past the limit; the client already has its 413."""
 
 
-def _declared_length(scope: Scope) -> int | None:
+def _framing(scope: Scope) -> tuple[int | None, bool]:
+    """The declared Content-Length, if any, and whether a Transfer-Encoding is declared."""
+    length: int | None = None
+    encoded = False
     for key, value in scope["headers"]:
         if key == b"content-length":
-            return int(value) if value.isdigit() else None
-    return None
+            length = int(value) if value.isdigit() else None
+        elif key == b"transfer-encoding":
+            encoded = True
+    return length, encoded
+
+
+def _needs_counting(scope: Scope, length: int | None, encoded: bool) -> bool:
+    """Whether a body past the limit could still arrive. The server reads no more than a
+    declared Content-Length, and an HTTP/1.1 request declaring neither has no body at all
+    (RFC 9112 §6.3): the hot path of reads passes through untouched."""
+    if length is not None and not encoded:
+        return False
+    return encoded or not str(scope.get("http_version", "1.1")).startswith("1")
 
 
 class BodyLimitMiddleware:
@@ -39,10 +53,15 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _declared_length(scope)
+        declared, encoded = _framing(scope)
         if declared is not None and declared > self.max_body_bytes:
             await send_problem(send, self._too_large(), scope["path"])
-            return
+        elif _needs_counting(scope, declared, encoded):
+            await self._counted(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send) -> None:
         received = 0
         response_started = False
         refused = False

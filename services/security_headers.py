@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+_API_POLICY_VALUE = API_POLICY.encode()
 _FIXED = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -106,7 +107,10 @@ def page_policy(html: str) -> str:
 
 
 def _is_html(headers: list[tuple[bytes, bytes]]) -> bool:
-    return any(name.lower() == b"content-type" and value.startswith(b"text/html") for name, value in headers)
+    for name, value in headers:
+        if name.lower() == b"content-type":
+            return value.startswith(b"text/html")
+    return False
 
 
 class SecurityHeadersMiddleware:
@@ -114,10 +118,10 @@ class SecurityHeadersMiddleware:
         self.app = app
         self.hsts = f"max-age={hsts_max_age_seconds}; includeSubDomains".encode() if hsts_max_age_seconds else None
 
-    def _headers(self, scope: Scope, headers: list[tuple[bytes, bytes]], policy: str) -> list[tuple[bytes, bytes]]:
+    def _headers(self, scope: Scope, headers: list[tuple[bytes, bytes]], policy: bytes) -> list[tuple[bytes, bytes]]:
         kept = [(name, value) for name, value in headers if name.lower() not in _REPLACED]
-        kept.extend(_FIXED)
-        kept.append((b"content-security-policy", policy.encode()))
+        kept += _FIXED
+        kept.append((b"content-security-policy", policy))
         # Browsers ignore HSTS over plain HTTP (RFC 6797 §8.1); behind a TLS proxy the scheme
         # is https once uvicorn trusts its X-Forwarded-Proto (--proxy-headers).
         if self.hsts is not None and scope.get("scheme") == "https":
@@ -134,20 +138,19 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             nonlocal page_start
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
+                headers = message.get("headers", [])
                 if _is_html(headers):
                     # The policy depends on the page: hold the start until the whole page is here.
                     page_start = message
                     return
-                message["headers"] = self._headers(scope, headers, API_POLICY)
+                message["headers"] = self._headers(scope, headers, _API_POLICY_VALUE)
             elif message["type"] == "http.response.body" and page_start is not None:
                 page_body.append(message.get("body", b""))
                 if message.get("more_body"):
                     return
                 html = b"".join(page_body)
-                page_start["headers"] = self._headers(
-                    scope, list(page_start.get("headers", [])), page_policy(html.decode("utf-8", "replace"))
-                )
+                policy = page_policy(html.decode("utf-8", "replace")).encode()
+                page_start["headers"] = self._headers(scope, list(page_start.get("headers", [])), policy)
                 await send(page_start)
                 message = {"type": "http.response.body", "body": html}
             await send(message)

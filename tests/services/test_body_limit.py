@@ -141,7 +141,13 @@ async def test_a_message_after_the_limit_is_not_read_again() -> None:
         sent.append(message)
 
     reader = BodyReader()
-    scope: Scope = {"type": "http", "method": "POST", "path": "/upload", "headers": []}
+    scope: Scope = {
+        "type": "http",
+        "http_version": "2",
+        "method": "POST",
+        "path": "/upload",
+        "headers": [],  # an HTTP/2 body need declare neither length nor encoding
+    }
     await BodyLimitMiddleware(reader, max_body_bytes=LIMIT)(scope, receive, send)
     assert [message["type"] for message in sent] == ["http.response.start", "http.response.body"]
     assert sent[0]["status"] == 413
