@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -27,7 +28,6 @@ from sqlalchemy.engine import make_url
 
 from launcher.migrations import migrate
 from services.db import create_engine, create_sessionmaker, database_for
-from services.settings import DEFAULT_INTERNAL_TOKEN
 from tests.support import free_port, uvicorn_server
 from ticket_service import sla
 from ticket_service.calendar_service import CalendarCache
@@ -97,7 +97,7 @@ async def time_sweep(url: str, now: datetime) -> tuple[float, int]:
     return elapsed, report.due_tickets
 
 
-async def time_relay(url: str, notification_url: str, events: int) -> tuple[float, int]:
+async def time_relay(url: str, notification_url: str, events: int, *, internal_token: str) -> tuple[float, int]:
     engine = create_engine(url)
     async with engine.begin() as connection:
         await connection.execute(text("TRUNCATE outbox, received_events"))
@@ -120,7 +120,7 @@ async def time_relay(url: str, notification_url: str, events: int) -> tuple[floa
             database_for(engine, sessionmaker),
             http=http,
             url="/internal/events",
-            token=DEFAULT_INTERNAL_TOKEN,
+            token=internal_token,
             batch_size=1000,
         ):
             published += len(batch)
@@ -155,9 +155,12 @@ def main() -> None:
         verdict = "PASS" if ratio <= 2 and times[large] <= 5 else "MISS"
         print(f"ratio {large}/{small}: {ratio:.2f}  (target <= 2, and <= 5 s at {large}) {verdict}")
     port = free_port()
-    env = {"DATABASE_URL": url, "LOG_LEVEL": "WARNING", "ENVIRONMENT": "development"}
+    # A token of this run only, shared with the server it starts.
+    internal_token = secrets.token_urlsafe(32)
+    env = {"DATABASE_URL": url, "LOG_LEVEL": "WARNING", "ENVIRONMENT": "development", "INTERNAL_TOKEN": internal_token}
     with uvicorn_server("notification_service.app:create_app", port, env):
-        elapsed, published = asyncio.run(time_relay(url, f"http://127.0.0.1:{port}", args.events))
+        notification_url = f"http://127.0.0.1:{port}"
+        elapsed, published = asyncio.run(time_relay(url, notification_url, args.events, internal_token=internal_token))
     rate = published / elapsed
     verdict = "PASS" if rate >= 2000 else "MISS"
     print(f"relay: {published} events in {elapsed:.2f} s = {rate:,.0f} events/s (target >= 2,000) {verdict}")

@@ -7,6 +7,7 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from services.text import TextInput
 from services.workdays import SlaProfile
 
 T = TypeVar("T")
@@ -55,7 +56,7 @@ SlaProfileText = Annotated[
 ]
 
 
-class _Input(BaseModel):
+class _Input(TextInput):
     model_config = ConfigDict(extra="forbid")
 
 

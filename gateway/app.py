@@ -14,10 +14,9 @@ from starlette.types import ASGIApp
 from gateway.proxy import AiohttpUpstream, ProxyMiddleware
 from gateway.routes import router
 from gateway.settings import GatewaySettings
-from services.app import open_base_state, telemetry_config
+from services.app import install_edge_middleware, open_base_state, telemetry_config
 from services.errors import install_problem_handlers
 from services.http import create_http_client
-from services.observability import RequestContextMiddleware
 from services.openapi import rewrite_problem_responses
 from services.redis import create_redis
 
@@ -119,6 +118,6 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
     )
     install_problem_handlers(app)
     app.include_router(router)
-    app.add_middleware(ProxyMiddleware, routes=ROUTES, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(ProxyMiddleware, routes=ROUTES)
+    install_edge_middleware(app, settings)
     return app

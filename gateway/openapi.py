@@ -7,7 +7,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-PRIVATE_PATHS = frozenset({"/health"})
+# Each service's own health; the gateway's document has the platform's.
+PRIVATE_PATHS = frozenset({"/health", "/health/live", "/health/ready"})
 
 
 def _rename_refs(node: Any, renames: Mapping[str, str]) -> Any:

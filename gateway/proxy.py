@@ -7,14 +7,13 @@ app in-process where the real gateway puts an `AiohttpUpstream`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.auth import TokenVerifier
-from services.errors import PROBLEM_MEDIA_TYPE, BadGateway, GatewayTimeout, PayloadTooLarge, ProblemError
+from services.errors import BadGateway, GatewayTimeout, ProblemError, send_problem
 from services.observability import outgoing_trace_headers
 
 HOP_BY_HOP = frozenset(
@@ -37,18 +36,20 @@ HOP_BY_HOP = frozenset(
         b"x-forwarded-host",
     }
 )
+# `server` and `date` too: the gateway's own server adds its own, and each header appears once.
 RESPONSE_DROP = frozenset(
-    {b"connection", b"keep-alive", b"transfer-encoding", b"upgrade", b"trailer", b"proxy-authenticate"}
+    {
+        b"connection",
+        b"keep-alive",
+        b"transfer-encoding",
+        b"upgrade",
+        b"trailer",
+        b"proxy-authenticate",
+        b"server",
+        b"date",
+    }
 )
 STREAM_THRESHOLD = 64 * 1024
-
-
-async def send_problem(send: Send, problem: ProblemError, path: str) -> None:
-    body = json.dumps(problem.to_body(path), ensure_ascii=False).encode()
-    headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
-    headers.extend((k.lower().encode(), v.encode()) for k, v in problem.headers.items())
-    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 class AiohttpUpstream:
@@ -102,6 +103,8 @@ class AiohttpUpstream:
                 raise
             await send_problem(send, GatewayTimeout(f"The {self.name} service did not answer in time."), scope["path"])
         except aiohttp.ClientError:
+            # Also when the body limit stopped the upload: the client already has its 413, and
+            # the limit drops this answer.
             if started:
                 raise
             await send_problem(send, BadGateway(f"The {self.name} service is unreachable."), scope["path"])
@@ -140,32 +143,14 @@ async def _stream_body(receive: Receive) -> AsyncIterator[bytes]:
             return
 
 
-def _limit_body(receive: Receive, limit: int) -> Receive:
-    seen = 0
-
-    async def limited() -> Message:
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise _BodyTooLarge()
-        return message
-
-    return limited
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
 class ProxyMiddleware:
-    """Pure ASGI: requests under a routed prefix go to their upstream, the rest to the app."""
+    """Pure ASGI: requests under a routed prefix go to their upstream, the rest to the app.
 
-    def __init__(self, app: ASGIApp, *, routes: Mapping[str, str], max_body_bytes: int) -> None:
+    The body limit (services.body_limit) sits outside it: the upstream reads a counted body."""
+
+    def __init__(self, app: ASGIApp, *, routes: Mapping[str, str]) -> None:
         self.app = app
         self.routes = sorted(((prefix.rstrip("/"), name) for prefix, name in routes.items()), key=lambda r: -len(r[0]))
-        self.max_body_bytes = max_body_bytes
 
     def upstream_for(self, path: str) -> str | None:
         for prefix, name in self.routes:
@@ -191,29 +176,16 @@ class ProxyMiddleware:
             return
         forwarded = dict(scope)
         forwarded["headers"] = headers
-        try:
-            await upstream(forwarded, _limit_body(receive, self.max_body_bytes), send)
-        except _BodyTooLarge:
-            await send_problem(send, self._too_large(), scope["path"])
-
-    def _too_large(self) -> PayloadTooLarge:
-        return PayloadTooLarge(f"The request body exceeds {self.max_body_bytes} bytes.")
+        await upstream(forwarded, receive, send)
 
     def _forward_headers(self, scope: Scope, verifier: TokenVerifier) -> list[tuple[bytes, bytes]]:
         headers: list[tuple[bytes, bytes]] = []
-        declared_length = 0
         for key, value in scope["headers"]:
             if key == b"authorization" and value[:7].lower() == b"bearer ":
                 # The gateway rejects a bad token itself; the service checks it again.
                 verifier.verify(value[7:].decode("latin-1").strip())
-            if key == b"content-length":
-                declared_length = int(value) if value.isdigit() else 0
+            if key == b"content-length" or key not in HOP_BY_HOP:
                 headers.append((key, value))
-                continue
-            if key not in HOP_BY_HOP:
-                headers.append((key, value))
-        if declared_length > self.max_body_bytes:
-            raise self._too_large()
         for name, value in outgoing_trace_headers().items():
             headers.append((name.encode(), value.encode("latin-1")))
         client = scope.get("client")

@@ -122,6 +122,20 @@ async def health(request: Request) -> JSONResponse:
     return health_response("gateway", checks)
 
 
+@router.get("/health/live", tags=["health"], summary="Liveness of the gateway")
+async def health_live() -> JSONResponse:
+    """200 while the gateway process serves requests; checks nothing else (anyone)."""
+    return health_response("gateway", {})
+
+
+@router.get("/health/ready", tags=["health"], summary="Readiness of the gateway")
+async def health_ready(request: Request) -> JSONResponse:
+    """The gateway's own database and Redis; 503 if either is down (anyone). A service that is
+    down does not take the gateway out of rotation: its routes answer 502 and the rest work."""
+    database, redis = await asyncio.gather(database_check(request.state.engine), _check_redis(request))
+    return health_response("gateway", {"database": database, "redis": redis})
+
+
 async def merged_openapi(request: Request) -> dict[str, Any]:
     state = request.state
     cache: dict[str, Any] = state.openapi_cache

@@ -4,6 +4,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.text import TextInput
+
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
 
 
@@ -36,7 +38,7 @@ class MeRead(BaseModel):
 AccountRole = Literal["enterprise", "staff", "dispatcher", "supervisor", "admin"]
 
 
-class AccountCreate(BaseModel):
+class AccountCreate(TextInput):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(pattern=USERNAME_PATTERN, examples=["enterprise-3"])

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from services.text import TextInput
+
 SubscriptionStatus = Literal["active", "disabled"]
 DeliveryStatus = Literal["pending", "delivered", "failed", "dead"]
 EVENT_PATTERN = r"^(\*|[a-z][a-z_]*(\.[a-z][a-z_]*)*(\.\*)?)$"
@@ -71,7 +73,7 @@ EventTypes = Annotated[
 Description = Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00]*$")]
 
 
-class _Input(BaseModel):
+class _Input(TextInput):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -15,11 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware import Middleware
 
 from services.auth import TokenVerifier
+from services.body_limit import BodyLimitMiddleware
 from services.db import create_engine, create_sessionmaker, database_for
 from services.errors import install_problem_handlers
 from services.http import create_http_client
 from services.observability import RequestContextMiddleware, configure_logging
 from services.openapi import install_problem_openapi
+from services.security_headers import SecurityHeadersMiddleware
 from services.settings import ServiceSettings
 
 State = dict[str, Any]
@@ -43,7 +45,25 @@ def health_router(service_name: str) -> APIRouter:
         """Reports the database check; anyone may call it."""
         return health_response(service_name, {"database": await database_check(request.state.engine)})
 
+    @router.get("/health/live", summary="Liveness: the process answers")
+    async def live() -> JSONResponse:
+        """200 while the process serves requests; checks nothing else (anyone)."""
+        return health_response(service_name, {})
+
+    @router.get("/health/ready", summary="Readiness: the service's database answers")
+    async def ready(request: Request) -> JSONResponse:
+        """200 when the database answers, else 503: take it out of rotation, do not restart it (anyone)."""
+        return health_response(service_name, {"database": await database_check(request.state.engine)})
+
     return router
+
+
+def install_edge_middleware(app: FastAPI, settings: ServiceSettings) -> None:
+    """What every HTTP process puts around its app, outermost last: the body limit, the
+    security headers, then the request context (request id, access log)."""
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, hsts_max_age_seconds=settings.hsts_max_age_seconds)
+    app.add_middleware(RequestContextMiddleware)
 
 
 def health_response(service_name: str, checks: dict[str, str]) -> JSONResponse:
@@ -153,5 +173,5 @@ def create_service_app(
         add_routes(app, router)
     for extra in reversed(middleware):
         app.add_middleware(extra.cls, *extra.args, **extra.kwargs)
-    app.add_middleware(RequestContextMiddleware)
+    install_edge_middleware(app, settings)
     return app

@@ -7,6 +7,7 @@ traceback ever leaves the process.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
@@ -19,6 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://965808.example.gov.cn/problems/"
@@ -139,6 +141,15 @@ class ValidationProblem(Problem):
     """A problem listing every invalid field."""
 
     errors: list[FieldError]
+
+
+async def send_problem(send: Send, problem: ProblemError, path: str) -> None:
+    """Answer with `problem` from pure ASGI code, where no exception handler runs."""
+    body = json.dumps(problem.to_body(path), ensure_ascii=False).encode()
+    headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
+    headers.extend((k.lower().encode(), v.encode()) for k, v in problem.headers.items())
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def problem_response(status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> JSONResponse:

@@ -6,6 +6,10 @@ Shared values (database, Redis, secrets) are read from unprefixed variables such
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
+import tempfile
 from pathlib import Path
 from typing import Literal, Self
 
@@ -14,9 +18,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-DEFAULT_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
+# The hotline's documented development secret (README, DESIGN §5): the hotline's test system
+# signs with it. JWT_SECRET and INTERNAL_TOKEN have no such constant: unset, a development
+# process generates them once under `var/secrets/` (see `development_secret`).
 DEFAULT_HOTLINE_SECRET = "whsec_ZGV2LW9ubHktaG90bGluZS1zZWNyZXQtOTY1ODA4"
-DEFAULT_INTERNAL_TOKEN = "dev-only-internal-token"
 DEFAULT_DEMO_PASSWORD = "demo-965808"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -24,11 +29,34 @@ Environment = Literal["development", "test", "production"]
 
 
 class InsecureSettingsError(ValueError):
-    """A production process was configured with a development default secret."""
+    """A production process lacks an explicit secret, or was given a development default."""
 
 
 def _env(name: str) -> AliasChoices:
     return AliasChoices(name)
+
+
+def development_secret(var_dir: Path, name: str) -> str:
+    """The random secret `name` of this development platform, kept in `var_dir/secrets/<name>`
+    (mode 0600) and created on first use.
+
+    Every process of one platform reads the same file. The value is written whole to a private
+    temporary file and then hard-linked into place, which fails if the file exists: of two
+    processes starting at once, one link wins and both read its value."""
+    directory = var_dir / "secrets"
+    path = directory / name
+    if not path.exists():
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.")
+        try:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_urlsafe(48))
+            # Another process's link won: its value is the one to read.
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    return path.read_text().strip()
 
 
 class SharedSettings(BaseSettings):
@@ -40,10 +68,11 @@ class SharedSettings(BaseSettings):
     var_dir: Path = Field(PROJECT_ROOT / "var", validation_alias=_env("VAR_DIR"))
     database_url: str | None = Field(None, validation_alias=_env("DATABASE_URL"))
     redis_url: str | None = Field(None, validation_alias=_env("REDIS_URL"))
-    jwt_secret: SecretStr = Field(SecretStr(DEFAULT_JWT_SECRET), validation_alias=_env("JWT_SECRET"))
+    # Empty means unset: generated under `var/secrets/` outside production (see the validator).
+    jwt_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("JWT_SECRET"))
     jwt_issuer: str = Field("965808-gateway", validation_alias=_env("JWT_ISSUER"))
     access_token_ttl_seconds: int = Field(3600, ge=60, le=86400, validation_alias=_env("ACCESS_TOKEN_TTL_SECONDS"))
-    internal_token: SecretStr = Field(SecretStr(DEFAULT_INTERNAL_TOKEN), validation_alias=_env("INTERNAL_TOKEN"))
+    internal_token: SecretStr = Field(SecretStr(""), validation_alias=_env("INTERNAL_TOKEN"))
     hotline_webhook_secret: SecretStr = Field(
         SecretStr(DEFAULT_HOTLINE_SECRET), validation_alias=_env("HOTLINE_WEBHOOK_SECRET")
     )
@@ -60,6 +89,9 @@ class SharedSettings(BaseSettings):
     ticket_url: str = Field("http://127.0.0.1:8002", validation_alias=_env("TICKET_URL"))
     notification_url: str = Field("http://127.0.0.1:8003", validation_alias=_env("NOTIFICATION_URL"))
     upstream_timeout_seconds: float = Field(10.0, gt=0, le=120, validation_alias=_env("UPSTREAM_TIMEOUT_SECONDS"))
+    # Strict-Transport-Security on answers served over HTTPS; 0 sends none. Turn it on only
+    # where every name of the platform is served over HTTPS, since browsers remember it.
+    hsts_max_age_seconds: int = Field(0, ge=0, le=63_072_000, validation_alias=_env("HSTS_MAX_AGE_SECONDS"))
 
     @property
     def is_production(self) -> bool:
@@ -77,18 +109,19 @@ class SharedSettings(BaseSettings):
         return self.redis_url or DEFAULT_REDIS_URL
 
     @model_validator(mode="after")
-    def _refuse_default_secrets_in_production(self) -> Self:
+    def _explicit_secrets_in_production(self) -> Self:
+        generated = {"JWT_SECRET": "jwt_secret", "INTERNAL_TOKEN": "internal_token"}
         if not self.is_production:
+            for attribute in generated.values():
+                if not getattr(self, attribute).get_secret_value():
+                    setattr(self, attribute, SecretStr(development_secret(self.var_dir, attribute)))
             return self
-        defaults = {
-            "JWT_SECRET": (self.jwt_secret, DEFAULT_JWT_SECRET),
-            "INTERNAL_TOKEN": (self.internal_token, DEFAULT_INTERNAL_TOKEN),
-            "HOTLINE_WEBHOOK_SECRET": (self.hotline_webhook_secret, DEFAULT_HOTLINE_SECRET),
-        }
-        insecure = [name for name, (value, default) in defaults.items() if value.get_secret_value() == default]
-        if insecure:
+        missing = [name for name, attribute in generated.items() if not getattr(self, attribute).get_secret_value()]
+        if self.hotline_webhook_secret.get_secret_value() in ("", DEFAULT_HOTLINE_SECRET):
+            missing.append("HOTLINE_WEBHOOK_SECRET")
+        if missing:
             raise InsecureSettingsError(
-                "refusing to start in production with development default secrets: " + ", ".join(insecure)
+                "refusing to start in production without explicit secrets: " + ", ".join(missing)
             )
         if len(self.jwt_secret.get_secret_value()) < 32:
             raise InsecureSettingsError("JWT_SECRET must be at least 32 characters in production")
@@ -102,3 +135,6 @@ class ServiceSettings(SharedSettings):
 
     port: int = Field(8000, ge=1, le=65535)
     service_name: str = "service"
+    # `<PREFIX>_MAX_BODY_BYTES`: a larger request body gets 413, even from a caller that
+    # reaches the service without the gateway.
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request body accepted.")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -46,6 +48,26 @@ from ticket_service.settings import TicketSettings
 
 pytest_plugins = ["tests.live_platform"]
 
+# Every settings object of the run, in this process and in the servers it starts, generates and
+# reads its development secrets (JWT_SECRET, INTERNAL_TOKEN) in this directory, so they agree
+# with each other and never touch the project's own var/. Set before collection, since some test
+# modules build settings at import.
+_PREVIOUS_VAR_DIR = pytest.StashKey[str | None]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_PREVIOUS_VAR_DIR] = os.environ.get("VAR_DIR")
+    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="platform965808-var-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(os.environ["VAR_DIR"], ignore_errors=True)
+    previous = config.stash.get(_PREVIOUS_VAR_DIR, None)
+    if previous is None:
+        os.environ.pop("VAR_DIR", None)
+    else:
+        os.environ["VAR_DIR"] = previous
+
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -74,6 +96,7 @@ def base_env(database_url: str, redis_url: str) -> dict[str, str]:
         "REDIS_URL": redis_url,
         "LOG_LEVEL": "WARNING",
         "LOG_JSON": "false",
+        "VAR_DIR": os.environ["VAR_DIR"],
     }
 
 

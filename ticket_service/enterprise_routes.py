@@ -11,7 +11,13 @@ from services.db import AutocommitDep, SessionDep
 from services.errors import problem_responses
 from services.pagination import Page, PageDep
 from ticket_service import enterprises as domain
-from ticket_service.schemas import EnterpriseCreate, EnterpriseRead, EnterpriseSize, EnterpriseUpdate
+from ticket_service.schemas import (
+    EnterpriseChangeRead,
+    EnterpriseCreate,
+    EnterpriseRead,
+    EnterpriseSize,
+    EnterpriseUpdate,
+)
 
 router = APIRouter(prefix="/api/v1/enterprises", tags=["enterprises"])
 EnterpriseRegistrar = Annotated[Principal, Depends(require_roles(Role.DISPATCHER, Role.ADMIN))]
@@ -19,6 +25,7 @@ EnterpriseReader = Annotated[
     Principal, Depends(require_roles(Role.ENTERPRISE, Role.STAFF, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN))
 ]
 EnterpriseEditor = Annotated[Principal, Depends(require_roles(Role.ENTERPRISE, Role.DISPATCHER, Role.ADMIN))]
+ChangeReader = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN))]
 EnterpriseIdPath = Annotated[str, Path(max_length=36)]
 
 
@@ -51,5 +58,16 @@ async def get_enterprise(db: AutocommitDep, principal: EnterpriseReader, enterpr
 async def update_enterprise(
     session: SessionDep, principal: EnterpriseEditor, enterprise_id: EnterpriseIdPath, body: EnterpriseUpdate
 ) -> Any:
-    """Change an enterprise's details; an enterprise account only its own (enterprise, dispatcher, admin)."""
+    """Change an enterprise's details; an enterprise only its own contacts (enterprise, dispatcher, admin)."""
     return await domain.update_enterprise(session, enterprise_id=enterprise_id, data=body, principal=principal)
+
+
+@router.get(
+    "/{enterprise_id}/changes",
+    response_model=Page[EnterpriseChangeRead],
+    responses=problem_responses(400, 401, 403, 404, 422),
+)
+async def enterprise_changes(db: AutocommitDep, _: ChangeReader, enterprise_id: EnterpriseIdPath, page: PageDep) -> Any:
+    """Who changed its name, size, Taiwan funding, industry or park, and how (supervisor, admin)."""
+    items, next_cursor = await domain.list_changes(db, enterprise_id=enterprise_id, page=page)
+    return {"items": items, "next_cursor": next_cursor}

@@ -16,11 +16,17 @@ from services.masking import mask_phone
 from services.pagination import PageParams, decode_cursor, encode_cursor
 from services.principals import Principal, Role
 from ticket_service.errors import DuplicateCreditCode, EnterpriseNotFound, InvalidCreditCode
-from ticket_service.models import Enterprise
+from ticket_service.models import Enterprise, EnterpriseChange
 from ticket_service.schemas import EnterpriseCreate, EnterpriseUpdate
 from ticket_service.views import FULL_VIEW_ROLES
 
 PHONE_ROLES = frozenset({Role.DISPATCHER, Role.STAFF, Role.ENTERPRISE})
+# The assessment and fairness figures count enterprises by these: only a dispatcher or an admin
+# changes them, and each change is recorded (who, when, from what to what). An enterprise keeps
+# its contact details up to date itself; a provisional record (from a hotline call) is
+# confirmed the same way.
+ASSESSED_FIELDS = frozenset({"name", "size", "taiwan_funded", "industry", "park", "provisional"})
+ASSESSED_FIELD_EDITORS = frozenset({Role.DISPATCHER, Role.ADMIN})
 _COLUMNS = tuple(attribute.key for attribute in Enterprise.__mapper__.column_attrs)
 
 
@@ -101,20 +107,55 @@ async def list_enterprises(
 async def update_enterprise(
     session: AsyncSession, *, enterprise_id: str, data: EnterpriseUpdate, principal: Principal
 ) -> dict[str, Any]:
-    """Change an enterprise's details; an enterprise account only its own, and not its size."""
+    """Change an enterprise's details; an enterprise account only its own contact details."""
     if principal.role == Role.ENTERPRISE and principal.enterprise_id != enterprise_id:
         raise EnterpriseNotFound(enterprise_id)
     enterprise = await session.get(Enterprise, enterprise_id, with_for_update=True)
     if enterprise is None:
         raise EnterpriseNotFound(enterprise_id)
-    changes = data.model_dump(exclude_unset=True, exclude_none=True)
-    if principal.role == Role.ENTERPRISE and "size" in changes and changes["size"] != enterprise.size:
-        raise Forbidden("An enterprise cannot change its own size class; ask a dispatcher.", code="field_forbidden")
-    if principal.role == Role.ENTERPRISE and "provisional" in changes:
-        raise Forbidden("Only a dispatcher confirms a provisional enterprise.", code="field_forbidden")
-    if changes:
-        for field, value in changes.items():
+    requested = data.model_dump(exclude_unset=True, exclude_none=True)
+    changed = {field: value for field, value in requested.items() if getattr(enterprise, field) != value}
+    assessed = {
+        field: {"from": getattr(enterprise, field), "to": value}
+        for field, value in changed.items()
+        if field in ASSESSED_FIELDS
+    }
+    if assessed and principal.role not in ASSESSED_FIELD_EDITORS:
+        names = ", ".join(sorted(assessed))
+        raise Forbidden(
+            f"Only a dispatcher or an admin may change {names}; an enterprise edits its contact details.",
+            code="field_forbidden",
+            fields=sorted(assessed),
+        )
+    if changed:
+        for field, value in changed.items():
             setattr(enterprise, field, value)
         enterprise.version += 1
+    if assessed:
+        session.add(
+            EnterpriseChange(
+                enterprise_id=enterprise_id,
+                version=enterprise.version,
+                actor=principal.subject,
+                role=principal.role.value,
+                changes=assessed,
+            )
+        )
     await session.flush()
     return enterprise_read(enterprise_values(enterprise), principal)
+
+
+async def list_changes(db: Reader, *, enterprise_id: str, page: PageParams) -> tuple[list[dict[str, Any]], str | None]:
+    """The recorded changes to an enterprise's assessed fields, oldest first."""
+    enterprises = Enterprise.__table__
+    found = await db.execute(select(enterprises.c.id).where(enterprises.c.id == enterprise_id))
+    if found.first() is None:
+        raise EnterpriseNotFound(enterprise_id)
+    table = EnterpriseChange.__table__
+    statement = select(table).where(table.c.enterprise_id == enterprise_id)
+    if page.cursor:
+        (after,) = decode_cursor(page.cursor, arity=1)
+        statement = statement.where(table.c.id > int(after))
+    rows = (await db.execute(statement.order_by(table.c.id).limit(page.limit + 1))).mappings().all()
+    next_cursor = encode_cursor([rows[page.limit - 1]["id"]]) if len(rows) > page.limit else None
+    return [dict(row) for row in rows[: page.limit]], next_cursor

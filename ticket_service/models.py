@@ -218,3 +218,19 @@ class IdempotencyKey(Base):
     response_body: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class EnterpriseChange(Base):
+    """Append-only record of each change to the fields that the assessment and fairness figures
+    count enterprises by (name, size, Taiwan funding, industry, park): who, when, from what to what."""
+
+    __tablename__ = "enterprise_changes"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # {field: {"from": old, "to": new}} for each audited field that changed
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from services.text import TextInput
+
 YearStatus = Literal["official", "admin_complete", "provisional"]
 DaySource = Literal["package", "overlay", "weekend", "default"]
 
@@ -42,7 +44,7 @@ class CalendarYearRead(BaseModel):
     overlay: OverlayInfo | None = None
 
 
-class OverlayDayIn(BaseModel):
+class OverlayDayIn(TextInput):
     model_config = ConfigDict(extra="forbid")
 
     date: date
@@ -50,7 +52,7 @@ class OverlayDayIn(BaseModel):
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
 
 
-class CalendarYearUpdate(BaseModel):
+class CalendarYearUpdate(TextInput):
     model_config = ConfigDict(extra="forbid")
 
     days: list[OverlayDayIn] = Field(max_length=366)
@@ -79,7 +81,7 @@ PhoneText = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[
 ShortName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 
 
-class _Input(BaseModel):
+class _Input(TextInput):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -105,6 +107,20 @@ class EnterpriseUpdate(_Input):
     contact_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
     contact_phone: PhoneText | None = None
     provisional: bool | None = Field(None, description="Dispatchers and admins only: false confirms the record.")
+
+
+class EnterpriseChangeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    enterprise_id: str
+    version: int = Field(description="The enterprise's version after the change.")
+    actor: str
+    role: str
+    at: datetime
+    changes: dict[str, dict[str, object]] = Field(
+        description="Each changed field with its old and new value: {field: {from, to}}.",
+        examples=[{"taiwan_funded": {"from": False, "to": True}}],
+    )
 
 
 class EnterpriseRead(BaseModel):
@@ -303,7 +319,7 @@ class FeedbackRead(BaseModel):
     created_at: datetime
 
 
-class SweepRequest(BaseModel):
+class SweepRequest(TextInput):
     model_config = ConfigDict(extra="forbid")
 
     as_of: datetime | None = Field(None, description="The sweep's 'now' (RFC 3339 with offset); now if omitted.")

@@ -17,9 +17,9 @@ from catalog_service.models import CatalogOutboxEvent
 from notification_service.models import ReceivedEvent
 from services.db import Database, writes_in_one_statement
 from services.outbox import relay_batch, relay_until_stopped
-from services.settings import DEFAULT_INTERNAL_TOKEN
 from tests.catalog_service.helpers import action, assert_problem, create_menu, create_policy, get_json
 from tests.conftest import Platform
+from tests.notification_service.helpers import internal_headers
 
 
 async def _announced(session: AsyncSession, code: str) -> list[CatalogOutboxEvent]:
@@ -89,7 +89,11 @@ async def test_the_kernel_relay_delivers_the_catalogues_events_once(platform: Pl
     async with await _notifications(platform) as http:
         relayed: list[Any] = []
         while batch := await relay_batch(
-            database, CatalogOutboxEvent, http=http, url="/internal/events", token=DEFAULT_INTERNAL_TOKEN
+            database,
+            CatalogOutboxEvent,
+            http=http,
+            url="/internal/events",
+            token=internal_headers()["X-Internal-Token"],
         ):
             relayed += batch
     (event,) = await _announced(session, policy["code"])
@@ -117,7 +121,7 @@ async def test_the_relay_loop_backs_off_while_the_consumer_is_down_and_stops_whe
                 _test_database(platform),
                 CatalogOutboxEvent,
                 http=http,
-                token=DEFAULT_INTERNAL_TOKEN,
+                token=internal_headers()["X-Internal-Token"],
                 interval_seconds=0.01,
                 stop=stop,
             )

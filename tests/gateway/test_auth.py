@@ -10,7 +10,7 @@ import jwt
 import pytest
 
 from services.auth import JWT_ALGORITHM, JWT_AUDIENCE
-from services.settings import DEFAULT_JWT_SECRET
+from services.settings import SharedSettings
 from tests.support import DEMO_PASSWORD, bearer
 
 
@@ -105,7 +105,8 @@ async def test_me_requires_a_token(client: httpx.AsyncClient) -> None:
     assert response.json()["code"] == "not_authenticated"
 
 
-def _forge(secret: str = DEFAULT_JWT_SECRET, **claims: object) -> str:
+def _forge(secret: str | None = None, **claims: object) -> str:
+    """A token as the gateway would sign it (with the platform's own secret unless `secret`)."""
     now = int(time.time())
     payload = {
         "iss": "965808-gateway",
@@ -116,7 +117,8 @@ def _forge(secret: str = DEFAULT_JWT_SECRET, **claims: object) -> str:
         "exp": now + 600,
         **claims,
     }
-    return jwt.encode(payload, secret, algorithm=JWT_ALGORITHM)
+    signing = secret if secret is not None else SharedSettings().jwt_secret.get_secret_value()
+    return jwt.encode(payload, signing, algorithm=JWT_ALGORITHM)
 
 
 @pytest.mark.parametrize(

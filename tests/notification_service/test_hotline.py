@@ -209,3 +209,13 @@ async def test_a_forged_rating_writes_nothing(platform: Platform, session: Async
     assert_problem(await post(platform, RATINGS, rating, forged), 401, "invalid_webhook_signature")
     assert await count(session, Feedback, Feedback.ticket_id == ticket["ticket_id"]) == 0
     assert (await reload(session, ticket["ticket_id"])).status == "resolved"
+
+
+async def test_a_signed_call_with_a_bidirectional_override_is_422_naming_the_field(
+    platform: Platform, session: AsyncSession
+) -> None:
+    payload = call_body(content="请回电\u202e话电回请")
+    before = await written(session)
+    problem = assert_problem(await post(platform, CALLS, payload, signed(payload)), 422)
+    assert ["body", "content"] in [error["loc"] for error in problem["errors"]]
+    assert await written(session) == before

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.credit_code import make_credit_code
-from services.settings import DEFAULT_INTERNAL_TOKEN
 from tests.conftest import Platform
+from tests.notification_service.helpers import internal_headers
 from tests.ticket_service.helpers import (
     E1,
     NUMBER_PATTERN,
@@ -31,7 +31,6 @@ from tests.ticket_service.helpers import (
 )
 from ticket_service.models import Enterprise, Feedback, Ticket
 
-INTERNAL = {"X-Internal-Token": DEFAULT_INTERNAL_TOKEN}
 PHONE = "13912345678"
 E1_CODE = "91321191608263458Y"
 
@@ -55,8 +54,12 @@ def call(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-async def file(tickets: httpx.AsyncClient, body: dict[str, Any], headers: dict[str, str] = INTERNAL) -> httpx.Response:
-    return await tickets.post("/internal/hotline-calls", json=body, headers=headers)
+async def file(
+    tickets: httpx.AsyncClient, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> httpx.Response:
+    return await tickets.post(
+        "/internal/hotline-calls", json=body, headers=internal_headers() if headers is None else headers
+    )
 
 
 async def filed(tickets: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
@@ -249,7 +252,7 @@ async def _resolved_call(platform: Platform, tickets: httpx.AsyncClient) -> dict
 
 async def rate(tickets: httpx.AsyncClient, number: str, rating: str) -> httpx.Response:
     body = {"ticket_number": number, "rating": rating, "comment": "回访意见"}
-    return await tickets.post("/internal/hotline-feedback", json=body, headers=INTERNAL)
+    return await tickets.post("/internal/hotline-feedback", json=body, headers=internal_headers())
 
 
 async def test_an_unsatisfied_follow_up_rating_reopens_the_case(
