@@ -94,34 +94,34 @@ async def _answer(sessionmaker: async_sessionmaker[AsyncSession], *, webhook_id:
 
 
 async def take_call(
-    sessionmaker: async_sessionmaker[AsyncSession], *, tickets: TicketClient, webhook_id: str, call: BaseModel
+    sessionmaker: async_sessionmaker[AsyncSession], *, tickets: TicketClient, webhook_id: str, body: BaseModel
 ) -> dict[str, Any]:
     """The call's ticket number, for the agent to read to the caller."""
-    body = json.loads(call.model_dump_json())
-    answer, _ = await _log(sessionmaker, webhook_id=webhook_id, kind="call", call_id=body["call_id"], body=body)
+    call = json.loads(body.model_dump_json())
+    answer, _ = await _log(sessionmaker, webhook_id=webhook_id, kind="call", call_id=call["call_id"], body=call)
     if answer is not None:
         return answer
-    filed = await tickets.file_call(body)
+    filed = await tickets.file_call(call)
     answer = {"ticket_id": filed["ticket_id"], "ticket_number": filed["ticket_number"]}
     await _answer(sessionmaker, webhook_id=webhook_id, answer=answer)
     return answer
 
 
 async def take_rating(
-    sessionmaker: async_sessionmaker[AsyncSession], *, tickets: TicketClient, webhook_id: str, rating: BaseModel
+    sessionmaker: async_sessionmaker[AsyncSession], *, tickets: TicketClient, webhook_id: str, body: BaseModel
 ) -> dict[str, Any]:
     """The follow-up call's rating, recorded once per webhook."""
-    body = json.loads(rating.model_dump_json())
-    answer, seen = await _log(sessionmaker, webhook_id=webhook_id, kind="feedback", call_id=None, body=body)
+    rating = json.loads(body.model_dump_json())
+    answer, seen = await _log(sessionmaker, webhook_id=webhook_id, kind="feedback", call_id=None, body=rating)
     if answer is not None:
         return answer
     try:
-        await tickets.rate(body)
+        await tickets.rate(rating)
     except ProblemError as exc:
         # This webhook was taken before and its answer lost (the ticket service answered after
         # our time-out): the rating it already recorded is this one's.
         if not (seen and exc.code == "already_rated"):
             raise
-    answer = {"ticket_number": body["ticket_number"], "rating": body["rating"], "recorded": True}
+    answer = {"ticket_number": rating["ticket_number"], "rating": rating["rating"], "recorded": True}
     await _answer(sessionmaker, webhook_id=webhook_id, answer=answer)
     return answer

@@ -3,6 +3,7 @@ recorded. Signed per Standard Webhooks with `HOTLINE_WEBHOOK_SECRET`; no bearer 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -68,43 +69,51 @@ async def _verified(request: Request) -> tuple[str, bytes]:
     return hotline.verified(secret, body, request.headers), body
 
 
-@router.post(
+HotlineTake = Callable[..., Awaitable[dict[str, Any]]]
+
+
+def _hook_route(
+    path: str, *, name: str, doc: str, body_model: type[BaseModel], answer: type[BaseModel], take: HotlineTake
+) -> None:
+    """A signed hotline webhook: verified on the raw body, parsed, then taken once per webhook-id."""
+
+    async def endpoint(
+        request: Request,
+        factory: SessionFactoryDep,
+        tickets: TicketsDep,
+        _id: WebhookId = None,
+        _timestamp: WebhookTimestamp = None,
+        _signature: WebhookSignature = None,
+    ) -> Any:
+        webhook_id, body = await _verified(request)
+        return await take(factory, tickets=tickets, webhook_id=webhook_id, body=hotline.parsed(body_model, body))
+
+    endpoint.__name__ = name
+    endpoint.__doc__ = doc
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=["POST"],
+        status_code=202,
+        response_model=answer,
+        responses=HOOK_PROBLEMS,
+        openapi_extra=_body_schema(body_model),
+    )
+
+
+_hook_route(
     "/calls",
-    status_code=202,
-    response_model=HotlineCallAccepted,
-    responses=HOOK_PROBLEMS,
-    openapi_extra=_body_schema(HotlineCall),
+    name="hotline_call",
+    doc="A call to 965808 becomes a ticket; the answer is the number read to the caller (the hotline, signed).",
+    body_model=HotlineCall,
+    answer=HotlineCallAccepted,
+    take=hotline.take_call,
 )
-async def hotline_call(
-    request: Request,
-    factory: SessionFactoryDep,
-    tickets: TicketsDep,
-    _id: WebhookId = None,
-    _timestamp: WebhookTimestamp = None,
-    _signature: WebhookSignature = None,
-) -> Any:
-    """A call to 965808 becomes a ticket; the answer is the number read to the caller (the hotline, signed)."""
-    webhook_id, body = await _verified(request)
-    call = hotline.parsed(HotlineCall, body)
-    return await hotline.take_call(factory, tickets=tickets, webhook_id=webhook_id, call=call)
-
-
-@router.post(
+_hook_route(
     "/feedback",
-    status_code=202,
-    response_model=HotlineRatingAccepted,
-    responses=HOOK_PROBLEMS,
-    openapi_extra=_body_schema(HotlineRating),
+    name="hotline_feedback",
+    doc="The caller's rating from the follow-up call; unsatisfied reopens the case (the hotline, signed).",
+    body_model=HotlineRating,
+    answer=HotlineRatingAccepted,
+    take=hotline.take_rating,
 )
-async def hotline_feedback(
-    request: Request,
-    factory: SessionFactoryDep,
-    tickets: TicketsDep,
-    _id: WebhookId = None,
-    _timestamp: WebhookTimestamp = None,
-    _signature: WebhookSignature = None,
-) -> Any:
-    """The caller's rating from the follow-up call; unsatisfied reopens the case (the hotline, signed)."""
-    webhook_id, body = await _verified(request)
-    rating = hotline.parsed(HotlineRating, body)
-    return await hotline.take_rating(factory, tickets=tickets, webhook_id=webhook_id, rating=rating)

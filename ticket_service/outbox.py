@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -17,25 +16,9 @@ from ticket_service.models import OutboxEvent
 __all__ = ["RelayFailed", "add_event", "event_values", "relay_batch"]
 
 
-async def add_event(
-    session: AsyncSession,
-    *,
-    event_type: str,
-    aggregate_type: str,
-    aggregate_id: str,
-    data: dict[str, Any],
-    occurred_at: datetime,
-) -> None:
-    """The event exists if and only if the caller's transaction commits (its flush writes it)."""
-    kernel.add_event(
-        session,
-        OutboxEvent,
-        event_type=event_type,
-        aggregate_type=aggregate_type,
-        aggregate_id=aggregate_id,
-        data=data,
-        occurred_at=occurred_at,
-    )
+async def add_event(session: AsyncSession, **event: Any) -> None:
+    """The event exists if and only if the caller's transaction commits (`services.outbox.add_event`)."""
+    kernel.add_event(session, OutboxEvent, **event)
 
 
 async def relay_batch(
