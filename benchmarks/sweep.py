@@ -100,7 +100,7 @@ async def time_sweep(url: str, now: datetime) -> tuple[float, int]:
 async def time_relay(url: str, notification_url: str, events: int, *, internal_token: str) -> tuple[float, int]:
     engine = create_engine(url)
     async with engine.begin() as connection:
-        await connection.execute(text("TRUNCATE outbox, received_events"))
+        await connection.execute(text("TRUNCATE outbox, received_events CASCADE"))
         await connection.execute(
             text(
                 "INSERT INTO outbox"

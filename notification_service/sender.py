@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service import inbox, subscriptions
@@ -193,9 +193,6 @@ async def record(
         session.add(_attempt_row(claim, outcome, number=delivery.attempts, started_at=started_at))
         await session.flush()
         return "lost"
-    subscription = await subscriptions.get_subscription(
-        session, subscription_id=delivery.subscription_id, for_update=True
-    )
     delivery.attempts += 1
     delivery.round_attempts += 1
     session.add(_attempt_row(claim, outcome, number=delivery.attempts, started_at=started_at))
@@ -206,8 +203,17 @@ async def record(
     delivery.next_trigger = "schedule"
     if outcome.succeeded:
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
-        subscription.failing_since = None
+        # Not a lock on the subscription for every success: concurrent deliveries to one
+        # endpoint would queue on it. Only a failing endpoint's row is written (and locked).
+        await session.execute(
+            update(WebhookSubscription)
+            .where(WebhookSubscription.id == delivery.subscription_id, WebhookSubscription.failing_since.is_not(None))
+            .values(failing_since=None)
+        )
     else:
+        subscription = await subscriptions.get_subscription(
+            session, subscription_id=delivery.subscription_id, for_update=True
+        )
         _settle_failure(session, delivery, subscription, outcome, settings=settings, rng=rng, now=now)
     await session.flush()
     return delivery.status
