@@ -146,8 +146,11 @@ async def relay_until_stopped(
 ) -> None:
     """Relay `table` until `stop` is set: drain what is committed, then wait `interval_seconds`;
     while the consumer is down, wait twice as long after each failure (up to a minute). The
-    events wait in the outbox meanwhile, so nothing is lost however long it is down."""
+    events wait in the outbox meanwhile, so nothing is lost however long it is down. The first
+    pass waits one interval too: processes started together (the consumer among them) are up by then."""
     wait = interval_seconds
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=interval_seconds)
     while not stop.is_set():
         try:
             published = await relay_batch(database, table, http=http, url=url, token=token)
