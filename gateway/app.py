@@ -18,6 +18,7 @@ from services.app import install_edge_middleware, open_base_state, telemetry_con
 from services.errors import install_problem_handlers
 from services.http import create_http_client
 from services.openapi import rewrite_problem_responses
+from services.rate_limit import RateLimiter
 from services.redis import create_redis
 
 ROUTES: dict[str, str] = {
@@ -101,6 +102,7 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
             yield {
                 **state,
                 "redis": redis,
+                "rate_limiter": RateLimiter(redis),
                 "upstreams": apps,
                 "upstream_clients": clients,
                 "gateway_openapi": rewrite_problem_responses(own),

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from gateway import service
 from gateway.accounts import router as accounts_router
+from gateway.login_throttle import throttled
 from gateway.openapi import merge_documents
 from gateway.schemas import MeRead, TokenRead
 from services.app import database_check, health_response
@@ -41,7 +42,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
 @auth.post(
     "/token",
     response_model=TokenRead,
-    responses=problem_responses(400, 401, 422),
+    responses=problem_responses(400, 401, 422, 429),
     summary="Get an access token",
 )
 async def token(
@@ -56,10 +57,18 @@ async def token(
 ) -> TokenRead:
     """OAuth2 token endpoint: password flow for people, client credentials for integrations (anyone)."""
     settings = request.state.settings
+    address = request.client.host if request.client else "unknown"
     if grant_type == "password":
         if not username or password is None:
             raise BadRequest("username and password are required.", code="invalid_request", error="invalid_request")
-        principal = await service.authenticate_account(session, username=username, password=password)
+        account, secret = username, password
+        principal = await throttled(
+            request.state.rate_limiter,
+            settings,
+            subject=account,
+            address=address,
+            attempt=lambda: service.authenticate_account(session, username=account, password=secret),
+        )
     else:
         basic = _basic_credentials(request)
         if basic is not None:
@@ -68,7 +77,14 @@ async def token(
             raise BadRequest(
                 "client_id and client_secret are required.", code="invalid_request", error="invalid_request"
             )
-        principal = await service.authenticate_client(session, client_id=client_id, client_secret=client_secret)
+        client, client_key = client_id, client_secret
+        principal = await throttled(
+            request.state.rate_limiter,
+            settings,
+            subject=f"client:{client}",
+            address=address,
+            attempt=lambda: service.authenticate_client(session, client_id=client, client_secret=client_key),
+        )
     access_token, expires_in = issue_token(settings, principal)
     return TokenRead(access_token=access_token, expires_in=expires_in)
 

@@ -108,6 +108,10 @@ class PayloadTooLarge(ProblemError):
     status, code, title = 413, "payload_too_large", "Payload too large"
 
 
+class TooManyRequests(ProblemError):
+    status, code, title = 429, "rate_limited", "Too many requests"
+
+
 class UpstreamUnavailable(ProblemError):
     status, code, title = 503, "upstream_unavailable", "A service this request needs is unavailable"
 

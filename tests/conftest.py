@@ -41,6 +41,7 @@ from services.db import (
     get_sessionmaker,
     writes_in_one_statement,
 )
+from services.redis import create_redis
 from services.settings import SharedSettings
 from tests.support import bearer, login, reset_database
 from ticket_service.app import create_app as create_ticket_app
@@ -69,10 +70,26 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         os.environ["VAR_DIR"] = previous
 
 
+def _forget_rate_limits(url: str) -> None:
+    """A run starts with no failed logins counted from an earlier run on the same Redis."""
+
+    async def forget() -> None:
+        client = create_redis(url)
+        try:
+            keys = [key async for key in client.scan_iter(match="rl:*")]
+            if keys:
+                await client.delete(*keys)
+        finally:
+            await client.aclose()
+
+    asyncio.run(forget())
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`REDIS_URL` if set, else an embedded real redis-server for the session."""
     if os.environ.get("REDIS_URL"):
+        _forget_rate_limits(os.environ["REDIS_URL"])
         yield os.environ["REDIS_URL"]
         return
     embedded = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
