@@ -15,13 +15,13 @@ class GatewaySettings(ServiceSettings):
     proxy_pool_size: int = Field(200, ge=1, le=10_000)
     openapi_cache_seconds: float = Field(60.0, ge=0)
     login_failures_burst_per_username: int = Field(
-        10, ge=1, le=10_000, description="Failed logins one username may have at once before 429."
+        10, ge=1, le=1_000_000, description="Failed logins one username may have at once before 429."
     )
     login_failures_per_minute_per_username: float = Field(
         1.0, gt=0, le=10_000, description="How fast a username's failed-login allowance refills."
     )
     login_failures_burst_per_ip: int = Field(
-        50, ge=1, le=100_000, description="Failed logins one client address may have at once before 429."
+        50, ge=1, le=1_000_000, description="Failed logins one client address may have at once before 429."
     )
     login_failures_per_minute_per_ip: float = Field(
         10.0, gt=0, le=100_000, description="How fast a client address's failed-login allowance refills."
