@@ -3,12 +3,11 @@ their delivery log (admin), and each person's inbox."""
 
 from __future__ import annotations
 
-import hmac
 import time
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
 
 from notification_service import deliveries, hotline_routes, inbox, service, subscriptions
 from notification_service.schemas import (
@@ -33,7 +32,8 @@ from notification_service.schemas import (
 from notification_service.settings import NotificationSettings
 from services.auth import AdminPrincipal, Principal, Role, require_roles
 from services.db import SessionDep, utcnow
-from services.errors import NotAuthenticated, problem_responses
+from services.errors import problem_responses
+from services.internal import InternalCaller
 from services.pagination import Page, PageDep
 
 READ = problem_responses(400, 401, 403, 404, 422)
@@ -60,22 +60,11 @@ def _settings(request: Request) -> NotificationSettings:
     return settings
 
 
-def _check_internal_token(request: Request, token: str | None) -> None:
-    expected = request.state.settings.internal_token.get_secret_value()
-    if token is None or not hmac.compare_digest(token.encode(), expected.encode()):
-        raise NotAuthenticated("This endpoint is for the platform's own services.", code="invalid_internal_token")
-
-
 @internal.post("/events", response_model=BatchReceipt, responses=problem_responses(400, 401, 422))
 async def receive_events(
-    request: Request,
-    session: SessionDep,
-    body: EventBatch,
-    background: BackgroundTasks,
-    x_internal_token: Annotated[str | None, Header(alias="X-Internal-Token", max_length=200)] = None,
+    _: InternalCaller, request: Request, session: SessionDep, body: EventBatch, background: BackgroundTasks
 ) -> BatchReceipt:
     """Store relayed events once each, with their deliveries and inbox entries (internal: X-Internal-Token)."""
-    _check_internal_token(request, x_internal_token)
     received, duplicates = await service.store_events(session, events=body.events, now=utcnow())
     if received:
         # After the response, so after the commit: the worker need not wait for its next tick.
