@@ -35,7 +35,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         """Announcements leave through the outbox, relayed to the notification service."""
         if not settings.relay_interval_seconds:
             return
-        http = create_http_client(base_url=settings.notification_url, timeout=settings.upstream_timeout_seconds)
+        http = create_http_client(replicas=settings.notification_replicas, timeout=settings.upstream_timeout_seconds)
         stack.push_async_callback(http.aclose)
         stop = asyncio.Event()
         task = asyncio.create_task(

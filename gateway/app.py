@@ -55,11 +55,12 @@ TAGS = [
 ]
 
 
-def upstream_urls(settings: GatewaySettings) -> dict[str, str]:
+def upstream_urls(settings: GatewaySettings) -> dict[str, list[str]]:
+    """Each service's replicas (`CATALOG_URLS`, else `CATALOG_URL`, and so on)."""
     return {
-        "catalog": settings.catalog_url,
-        "tickets": settings.ticket_url,
-        "notifications": settings.notification_url,
+        "catalog": settings.catalog_replicas,
+        "tickets": settings.ticket_replicas,
+        "notifications": settings.notification_replicas,
     }
 
 
@@ -75,9 +76,13 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
             stack.push_async_callback(redis.aclose)
             apps: dict[str, ASGIApp] = dict(upstreams or {})
             if upstreams is None:
-                for name, url in upstream_urls(settings).items():
+                for name, urls in upstream_urls(settings).items():
                     upstream = AiohttpUpstream(
-                        name, url, timeout=settings.upstream_timeout_seconds, pool_size=settings.proxy_pool_size
+                        name,
+                        urls,
+                        timeout=settings.upstream_timeout_seconds,
+                        pool_size=settings.proxy_pool_size,
+                        down_seconds=settings.replica_down_seconds,
                     )
                     await upstream.start()
                     stack.push_async_callback(upstream.close)

@@ -7,7 +7,7 @@ app in-process where the real gateway puts an `AiohttpUpstream`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 import aiohttp
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from services.auth import TokenVerifier
 from services.errors import BadGateway, GatewayTimeout, ProblemError, send_problem
 from services.observability import outgoing_trace_headers
+from services.replicas import DEFAULT_DOWN_SECONDS, Replica, ReplicaSet, may_repeat
 
 HOP_BY_HOP = frozenset(
     {
@@ -50,23 +51,44 @@ RESPONSE_DROP = frozenset(
     }
 )
 STREAM_THRESHOLD = 64 * 1024
+KEEPALIVE_SECONDS = 4.0
 
 
 class AiohttpUpstream:
-    """An ASGI app that forwards each request to one upstream base URL over aiohttp."""
+    """An ASGI app that forwards each request to one of a service's replicas over aiohttp.
 
-    def __init__(self, name: str, base_url: str, *, timeout: float, pool_size: int) -> None:
+    A replica that refuses the connection is marked down and the request goes to another one
+    (it never reached the first). A request that failed after it may have reached a replica is
+    sent once more elsewhere only if it may be repeated (services.replicas.may_repeat); any
+    other is a 502, never sent twice."""
+
+    def __init__(
+        self,
+        name: str,
+        urls: str | Sequence[str],
+        *,
+        timeout: float,
+        pool_size: int,
+        down_seconds: float = DEFAULT_DOWN_SECONDS,
+    ) -> None:
         self.name = name
-        self.base_url = base_url.rstrip("/")
+        self.replicas = ReplicaSet([urls] if isinstance(urls, str) else urls, down_seconds=down_seconds)
         self.timeout = aiohttp.ClientTimeout(total=None, connect=2.0, sock_connect=2.0, sock_read=timeout)
         self.pool_size = pool_size
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
-        connector = aiohttp.TCPConnector(limit=self.pool_size, ttl_dns_cache=300, enable_cleanup_closed=True)
+        # Idle connections close before uvicorn's own 5 s keep-alive ends them: a request is
+        # then never written on a connection the replica is closing (a write that would be lost).
+        connector = aiohttp.TCPConnector(
+            limit=self.pool_size, ttl_dns_cache=300, enable_cleanup_closed=True, keepalive_timeout=KEEPALIVE_SECONDS
+        )
         self._session = aiohttp.ClientSession(
             connector=connector, timeout=self.timeout, auto_decompress=False, skip_auto_headers=("User-Agent",)
         )
+        # aiohttp would resend a PUT or DELETE on its own after a dropped connection, to the
+        # same replica; which requests are sent again, and where, is decided in __call__.
+        self._session._retry_connection = False
 
     async def close(self) -> None:
         if self._session is not None:
@@ -76,16 +98,61 @@ class AiohttpUpstream:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert self._session is not None, "upstream used before start()"
         path = scope.get("raw_path") or scope["path"].encode()
-        url = self.base_url + path.decode("latin-1")
+        target = path.decode("latin-1")
         if scope.get("query_string"):
-            url += "?" + scope["query_string"].decode("latin-1")
+            target += "?" + scope["query_string"].decode("latin-1")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"] if k != b"content-length"]
         body = await _read_small_body(receive, scope)
-        data: bytes | AsyncIterator[bytes] | None = body if body is not None else _stream_body(receive)
+        stream = None if body is not None else _BodyStream(receive)
+        repeatable = may_repeat(scope["method"], headers)
+        tried: list[Replica] = []
+        ambiguous_failures = 0
+        while True:
+            replica = self.replicas.acquire(avoid=tried)
+            if replica is None:
+                await send_problem(send, BadGateway(f"The {self.name} service is unreachable."), scope["path"])
+                return
+            tried.append(replica)
+            try:
+                await self._forward(replica, scope, target, headers, body, stream, send)
+                return
+            except _NotSent:
+                # Refused or not connected in time: the request never left, any replica may have it.
+                self.replicas.mark_down(replica)
+                if stream is None or not stream.started:
+                    continue
+                failure: ProblemError = BadGateway(f"The {self.name} service is unreachable.")
+            except _MayHaveBeenSent:
+                ambiguous_failures += 1
+                if repeatable and ambiguous_failures == 1 and (stream is None or not stream.started):
+                    continue
+                failure = BadGateway(
+                    f"The {self.name} service failed while handling the request; it may or may not have"
+                    " taken effect. Send it with an Idempotency-Key to retry it safely."
+                )
+            except _TimedOut:
+                failure = GatewayTimeout(f"The {self.name} service did not answer in time.")
+            finally:
+                self.replicas.release(replica)
+            await send_problem(send, failure, scope["path"])
+            return
+
+    async def _forward(
+        self,
+        replica: Replica,
+        scope: Scope,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes | None,
+        stream: _BodyStream | None,
+        send: Send,
+    ) -> None:
+        assert self._session is not None
+        data: bytes | AsyncIterator[bytes] | None = body if body is not None else stream
         started = False
         try:
             async with self._session.request(
-                scope["method"], url, headers=headers, data=data, allow_redirects=False
+                scope["method"], replica.base_url + target, headers=headers, data=data, allow_redirects=False
             ) as response:
                 response_headers = [(k.lower(), v) for k, v in response.raw_headers if k.lower() not in RESPONSE_DROP]
                 await send({"type": "http.response.start", "status": response.status, "headers": response_headers})
@@ -98,16 +165,47 @@ class AiohttpUpstream:
                 async for chunk in response.content.iter_chunked(STREAM_THRESHOLD):
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b""})
-        except (TimeoutError, aiohttp.ServerTimeoutError):
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             if started:
                 raise
-            await send_problem(send, GatewayTimeout(f"The {self.name} service did not answer in time."), scope["path"])
-        except aiohttp.ClientError:
+            raise _NotSent from exc
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            if started:
+                raise
+            raise _TimedOut from exc
+        except aiohttp.ClientError as exc:
             # Also when the body limit stopped the upload: the client already has its 413, and
             # the limit drops this answer.
             if started:
                 raise
-            await send_problem(send, BadGateway(f"The {self.name} service is unreachable."), scope["path"])
+            raise _MayHaveBeenSent from exc
+
+
+class _NotSent(Exception):
+    """The connection was refused or not made in time: the replica never saw the request."""
+
+
+class _MayHaveBeenSent(Exception):
+    """The connection failed after the request may have reached the replica."""
+
+
+class _TimedOut(Exception):
+    """The replica took the request and did not answer in time."""
+
+
+class _BodyStream:
+    """The client's body streamed to the replica; once a byte has left, it cannot be sent again."""
+
+    def __init__(self, receive: Receive) -> None:
+        self.started = False
+        self._chunks = _stream_body(receive)
+
+    def __aiter__(self) -> _BodyStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        self.started = True
+        return await self._chunks.__anext__()
 
 
 async def _read_small_body(receive: Receive, scope: Scope) -> bytes | None:

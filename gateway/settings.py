@@ -13,6 +13,9 @@ class GatewaySettings(ServiceSettings):
     service_name: str = "gateway"
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request body proxied.")
     proxy_pool_size: int = Field(200, ge=1, le=10_000)
+    replica_down_seconds: float = Field(
+        5.0, gt=0, le=300, description="How long a replica that refused a connection is passed over."
+    )
     openapi_cache_seconds: float = Field(60.0, ge=0)
     login_failures_burst_per_username: int = Field(
         10, ge=1, le=1_000_000, description="Failed logins one username may have at once before 429."

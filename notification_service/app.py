@@ -29,7 +29,7 @@ def create_app(
 
     async def extra(state: State, stack: AsyncExitStack) -> None:
         http = create_http_client(
-            base_url=settings.ticket_url, timeout=settings.tickets_timeout_seconds, transport=tickets_transport
+            replicas=settings.ticket_replicas, timeout=settings.tickets_timeout_seconds, transport=tickets_transport
         )
         stack.push_async_callback(http.aclose)
         state["tickets"] = TicketClient(http, token=settings.internal_token.get_secret_value())

@@ -16,6 +16,8 @@ from typing import Literal, Self
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.replicas import parse_urls
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # The hotline's documented development secret (README, DESIGN §5): the hotline's test system
@@ -88,10 +90,27 @@ class SharedSettings(BaseSettings):
     catalog_url: str = Field("http://127.0.0.1:8001", validation_alias=_env("CATALOG_URL"))
     ticket_url: str = Field("http://127.0.0.1:8002", validation_alias=_env("TICKET_URL"))
     notification_url: str = Field("http://127.0.0.1:8003", validation_alias=_env("NOTIFICATION_URL"))
+    # Several replicas of a service, comma-separated (`CATALOG_URLS=http://a,http://b`); when
+    # unset, the singular variable above is the only one.
+    catalog_urls: str = Field("", validation_alias=_env("CATALOG_URLS"))
+    ticket_urls: str = Field("", validation_alias=_env("TICKET_URLS"))
+    notification_urls: str = Field("", validation_alias=_env("NOTIFICATION_URLS"))
     upstream_timeout_seconds: float = Field(10.0, gt=0, le=120, validation_alias=_env("UPSTREAM_TIMEOUT_SECONDS"))
     # Strict-Transport-Security on answers served over HTTPS; 0 sends none. Turn it on only
     # where every name of the platform is served over HTTPS, since browsers remember it.
     hsts_max_age_seconds: int = Field(0, ge=0, le=63_072_000, validation_alias=_env("HSTS_MAX_AGE_SECONDS"))
+
+    @property
+    def catalog_replicas(self) -> list[str]:
+        return parse_urls(self.catalog_urls, self.catalog_url)
+
+    @property
+    def ticket_replicas(self) -> list[str]:
+        return parse_urls(self.ticket_urls, self.ticket_url)
+
+    @property
+    def notification_replicas(self) -> list[str]:
+        return parse_urls(self.notification_urls, self.notification_url)
 
     @property
     def is_production(self) -> bool:

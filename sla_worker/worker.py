@@ -47,9 +47,13 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["database"] = database_for(engine, ctx["sessionmaker"])
     ctx["calendar_cache"] = CalendarCache(day_end=tickets.workday_end, tz=tickets.timezone)
     ctx["policy"] = tickets.sla_policy()
-    ctx["catalog_http"] = create_http_client(base_url=settings.catalog_url, timeout=tickets.catalog_timeout_seconds)
+    ctx["catalog_http"] = create_http_client(
+        replicas=settings.catalog_replicas, timeout=tickets.catalog_timeout_seconds
+    )
     ctx["catalog"] = CatalogClient(ctx["catalog_http"])
-    ctx["notify_http"] = create_http_client(base_url=settings.notification_url, timeout=settings.relay_timeout_seconds)
+    ctx["notify_http"] = create_http_client(
+        replicas=settings.notification_replicas, timeout=settings.relay_timeout_seconds
+    )
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

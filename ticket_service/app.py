@@ -36,7 +36,7 @@ def create_app(
     async def extra(state: State, stack: AsyncExitStack) -> None:
         calendar_cache = CalendarCache(day_end=settings.workday_end, tz=settings.timezone)
         catalog_http = create_http_client(
-            base_url=settings.catalog_url, timeout=settings.catalog_timeout_seconds, transport=catalog_transport
+            replicas=settings.catalog_replicas, timeout=settings.catalog_timeout_seconds, transport=catalog_transport
         )
         stack.push_async_callback(catalog_http.aclose)
         state["ticket_context"] = TicketContext(

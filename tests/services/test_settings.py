@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from catalog_service.settings import CatalogSettings
+from gateway.app import upstream_urls
 from gateway.settings import GatewaySettings
 from services.settings import DEFAULT_HOTLINE_SECRET, SharedSettings, development_secret
 
@@ -125,3 +126,15 @@ def test_development_defaults_and_service_prefixes(clean_env: pytest.MonkeyPatch
     assert catalog.effective_database_url == "sqlite+aiosqlite:///tmp/x.db"
     clean_env.delenv("DATABASE_URL")
     assert SharedSettings().effective_database_url == f"sqlite+aiosqlite:///{tmp_path / 'platform.db'}"
+
+
+def test_several_replicas_of_a_service_come_from_the_plural_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CATALOG_URLS", "http://127.0.0.1:9101,http://127.0.0.1:9102")
+    monkeypatch.setenv("TICKET_URL", "http://127.0.0.1:9200")
+    monkeypatch.delenv("TICKET_URLS", raising=False)
+    settings = GatewaySettings()
+    assert upstream_urls(settings) == {
+        "catalog": ["http://127.0.0.1:9101", "http://127.0.0.1:9102"],
+        "tickets": ["http://127.0.0.1:9200"],
+        "notifications": [settings.notification_url],
+    }
