@@ -17,7 +17,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
@@ -114,6 +115,45 @@ class TooManyRequests(ProblemError):
 
 class UpstreamUnavailable(ProblemError):
     status, code, title = 503, "upstream_unavailable", "A service this request needs is unavailable"
+
+
+class DatabaseUnavailable(UpstreamUnavailable):
+    code, title = "database_unavailable", "The database is unavailable"
+
+
+# SQLSTATE classes and codes that mean the database cannot take the request now, not that the
+# request is wrong: connection exceptions, operator intervention (shutdown, starting up),
+# insufficient resources (disk full, out of memory) and a read-only transaction.
+UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P", "53", "25006")
+UNAVAILABLE_SQLITE_MESSAGES = ("disk is full", "readonly database", "unable to open database file", "disk i/o error")
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(exc: BaseException) -> DatabaseUnavailable | None:
+    """The 503 problem for an error that says the database is down, full or read-only, else None."""
+    original = exc.orig if isinstance(exc, DBAPIError) else exc
+    sqlstate = str(getattr(original, "sqlstate", "") or "")
+    if not (sqlstate or isinstance(exc, (DBAPIError, PoolTimeout, OSError))):
+        return None
+    message = str(original).lower()
+    if sqlstate == "25006" or "read-only" in message or "readonly" in message:
+        reason = "it accepts no writes at the moment (read-only)"
+    elif sqlstate == "53100" or "disk is full" in message or "no space left" in message:
+        reason = "its disk is full"
+    elif (
+        isinstance(exc, (PoolTimeout, OSError))
+        or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+        or sqlstate.startswith(UNAVAILABLE_SQLSTATE_PREFIXES)
+        or any(text in message for text in UNAVAILABLE_SQLITE_MESSAGES)
+        or type(original).__name__ in {"ConnectionDoesNotExistError", "InterfaceError", "CannotConnectNowError"}
+    ):
+        reason = "it cannot be reached"
+    else:
+        return None
+    return DatabaseUnavailable(
+        f"The database is unavailable: {reason}. Nothing was changed; retry shortly.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
 
 
 class BadGateway(ProblemError):
@@ -222,6 +262,10 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    unavailable = database_unavailable(exc)
+    if unavailable is not None:
+        logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return _respond(request, unavailable)
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     problem = ProblemError(
         "An internal error occurred; it has been logged.",
@@ -247,6 +291,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _handle_problem)
     app.add_exception_handler(IntegrityError, _handle_integrity)
     app.add_exception_handler(StaleDataError, _handle_stale)
+    # Handled here rather than as 500s, so a database outage logs no traceback per request.
+    for storage_error in (DBAPIError, PoolTimeout, OSError):
+        app.add_exception_handler(storage_error, _handle_unexpected)
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
     app.add_exception_handler(Exception, _handle_unexpected)

@@ -66,3 +66,26 @@ def test_every_process_finds_every_service_at_its_port(monkeypatch: pytest.Monke
         "gateway": settings.gateway_url,
     }
     assert found == {name: f"http://127.0.0.1:{port}" for name, port in PORTS.items()}
+
+
+def test_with_replicas_every_process_runs_n_times_each_service_on_its_own_ports() -> None:
+    specs = {spec.name: spec.argv for spec in process_specs("127.0.0.1", PORTS, replicas=2, port_step=10)}
+    assert set(specs) == {
+        *(f"{name}-{index}" for name in PORTS for index in (1, 2)),
+        *(f"{worker.name}-{index}" for worker in WORKERS for index in (1, 2)),
+    }
+    ports = {name: int(argv[argv.index("--port") + 1]) for name, argv in specs.items() if "--port" in argv}
+    assert ports["catalog-1"] == 18101 and ports["catalog-2"] == 18111
+    assert ports["gateway-1"] == 18100 and ports["gateway-2"] == 18110
+    assert len(set(ports.values())) == len(ports)
+
+
+def test_with_replicas_every_process_is_told_where_all_of_them_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    urls = service_urls(PORTS, replicas=2, port_step=10)
+    assert urls["CATALOG_URL"] == "http://127.0.0.1:18101"
+    assert urls["CATALOG_URLS"] == "http://127.0.0.1:18101,http://127.0.0.1:18111"
+    for variable, url in urls.items():
+        monkeypatch.setenv(variable, url)
+    settings = SharedSettings()
+    assert settings.ticket_replicas == ["http://127.0.0.1:18102", "http://127.0.0.1:18112"]
+    assert settings.notification_replicas == ["http://127.0.0.1:18103", "http://127.0.0.1:18113"]
