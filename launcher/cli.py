@@ -16,7 +16,14 @@ import time
 
 from launcher.embedded_redis import EmbeddedRedis
 from launcher.migrations import migrate
-from launcher.processes import process_specs, service_ports, service_urls, stop_processes, wait_healthy
+from launcher.processes import (
+    process_specs,
+    service_ports,
+    service_urls,
+    stop_processes,
+    wait_healthy,
+    worker_metrics_ports,
+)
 from launcher.registry import PUBLIC_ENTRY
 from launcher.seeding import seed
 from services.settings import PROJECT_ROOT, SharedSettings
@@ -43,8 +50,8 @@ def run(settings: SharedSettings) -> int:
         created = asyncio.run(seed(settings)) if settings.environment == "development" else {}
         print(f"[run] seeded: {created}")
         ports = service_ports()
-        for variable, url in service_urls(ports).items():
-            env.setdefault(variable, url)
+        for variable, value in {**service_urls(ports), **worker_metrics_ports()}.items():
+            env.setdefault(variable, value)
         for spec in process_specs(settings.bind_host, ports):
             processes[spec.name] = subprocess.Popen(spec.argv, env=env, cwd=PROJECT_ROOT)
         public = f"http://127.0.0.1:{ports[PUBLIC_ENTRY]}"

@@ -57,6 +57,11 @@ def service_ports(services: Sequence[HttpService] = HTTP_SERVICES) -> dict[str, 
     return {service.name: service.settings_class().port for service in services}
 
 
+def worker_metrics_ports(workers: Sequence[Worker] = WORKERS) -> dict[str, str]:
+    """The settings that put each worker's /metrics on its port (`SLA_METRICS_PORT`, ...)."""
+    return {worker.metrics_port_variable: str(worker.metrics_port) for worker in workers}
+
+
 def service_urls(ports: Mapping[str, int], services: Sequence[HttpService] = HTTP_SERVICES) -> dict[str, str]:
     """The variables through which the processes find each other (`CATALOG_URL`, ...)."""
     return {service.url_variable: f"http://127.0.0.1:{ports[service.name]}" for service in services}

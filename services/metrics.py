@@ -24,7 +24,7 @@ from typing import Any
 
 import structlog
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -32,7 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.db import utcnow
 from services.errors import NotAuthenticated, send_problem
+from services.outbox import OutboxColumns, unpublished_backlog
 
 METRICS_PATH = "/metrics"
 UNMATCHED_ROUTE = "unmatched"
@@ -97,7 +99,8 @@ class Metrics:
         )
         self.pool = PoolCollector()
         self.registry.register(self.pool)
-        self._refreshers: list[tuple[str, Refresher]] = []
+        self._refreshers: dict[str, Refresher] = {}
+        self._gauges: dict[str, Gauge] = {}
         # (route, method, status) -> the counter and histogram children: labels() takes a lock
         # and builds a tuple each call; the label space is bounded, so the children are kept.
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
@@ -106,8 +109,15 @@ class Metrics:
         self.pool.engine = engine
 
     def add_refresher(self, figure: str, refresh: Refresher) -> None:
-        """`refresh` updates gauges from the database or Redis just before each scrape."""
-        self._refreshers.append((figure, refresh))
+        """`refresh` updates gauges from the database or Redis just before each scrape; a
+        lifespan started again replaces its own."""
+        self._refreshers[figure] = refresh
+
+    def gauge(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Gauge:
+        """The gauge `name` of this registry, made on first use (a lifespan may start twice)."""
+        if name not in self._gauges:
+            self._gauges[name] = Gauge(name, documentation, labels, registry=self.registry)
+        return self._gauges[name]
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         key = (route, method, status)
@@ -119,13 +129,27 @@ class Metrics:
         children[1].observe(seconds)
 
     async def render(self) -> bytes:
-        for figure, refresh in self._refreshers:
+        for figure, refresh in self._refreshers.items():
             try:
                 await asyncio.wait_for(refresh(), timeout=REFRESH_TIMEOUT_SECONDS)
             except Exception as exc:  # a scrape serves what it has; the failure is counted and logged
                 self.refresh_failures.labels(figure).inc()
                 logger.warning("metrics figure not refreshed", figure=figure, error=type(exc).__name__)
         return generate_latest(self.registry)
+
+
+def watch_outbox(metrics: Metrics, engine: AsyncEngine, table: type[OutboxColumns], *, outbox: str) -> None:
+    """Gauges of `table`'s unrelayed events (how many, the oldest one's age), read at each scrape."""
+    labels = ["outbox"]
+    age = metrics.gauge("outbox_oldest_unrelayed_age_seconds", "Age of the oldest event not yet relayed.", labels)
+    waiting = metrics.gauge("outbox_unrelayed_events", "Committed events the relay has not published yet.", labels)
+
+    async def refresh() -> None:
+        count, oldest_age = await unpublished_backlog(engine, table, now=utcnow())
+        waiting.labels(outbox).set(count)
+        age.labels(outbox).set(oldest_age)
+
+    metrics.add_refresher(f"outbox:{outbox}", refresh)
 
 
 def may_read_metrics(*, client_host: str | None, headers: Iterable[tuple[bytes, bytes]], token: str) -> bool:

@@ -8,9 +8,11 @@ import sys
 
 import pytest
 
-from launcher.processes import process_specs, service_ports, service_urls
+from launcher.processes import process_specs, service_ports, service_urls, worker_metrics_ports
 from launcher.registry import HTTP_SERVICES, PUBLIC_ENTRY, WORKERS
+from notification_service.settings import NotificationSettings
 from services.settings import SharedSettings
+from sla_worker.settings import WorkerSettings
 
 PORTS = {"catalog": 18101, "tickets": 18102, "notifications": 18103, "gateway": 18100}
 
@@ -66,3 +68,18 @@ def test_every_process_finds_every_service_at_its_port(monkeypatch: pytest.Monke
         "gateway": settings.gateway_url,
     }
     assert found == {name: f"http://127.0.0.1:{port}" for name, port in PORTS.items()}
+
+
+def test_each_worker_is_given_a_metrics_port_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("GATEWAY_PORT", "CATALOG_PORT", "TICKET_PORT", "NOTIFICATION_PORT"):
+        monkeypatch.delenv(variable, raising=False)
+    ports = worker_metrics_ports()
+    assert ports == {"SLA_METRICS_PORT": "8010", "NOTIFICATION_WORKER_METRICS_PORT": "8011"}
+    assert not {str(port) for port in service_ports().values()} & set(ports.values())
+    # Each variable is the one its worker reads; unset, a worker serves no metrics.
+    assert WorkerSettings().metrics_port is None
+    assert NotificationSettings().worker_metrics_port is None
+    for variable, port in ports.items():
+        monkeypatch.setenv(variable, port)
+    assert WorkerSettings().metrics_port == 8010
+    assert NotificationSettings().worker_metrics_port == 8011

@@ -4,15 +4,20 @@ who may read it, and that it is neither public API nor reachable through the gat
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import delete, insert
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from catalog_service.app import create_app as create_catalog_app
+from catalog_service.models import CatalogOutboxEvent
 from catalog_service.settings import CatalogSettings
+from services.outbox import event_values
 from tests.conftest import Platform
 
 SERVICES = ["catalog", "tickets", "notifications"]
@@ -170,3 +175,34 @@ async def test_a_remote_caller_needs_the_metrics_token(platform: Platform, tmp_p
     assert wrong.status_code == 401
     assert right.status_code == 200
     assert "db_pool_size" in right.text
+
+
+async def test_the_catalogue_reports_its_outbox_backlog_at_scrape_time(platform: Platform, engine: AsyncEngine) -> None:
+    """A committed event the relay has not published yet shows as waiting, with its age."""
+    # Older than anything the session's seed wrote (its menu's events wait unrelayed in-process).
+    occurred_at = datetime.now(UTC) - timedelta(days=1)
+    values = event_values(
+        event_type="menu.published",
+        aggregate_type="menu",
+        aggregate_id="metrics-test",
+        data={},
+        occurred_at=occurred_at,
+    )
+    async with engine.begin() as connection:
+        await connection.execute(insert(CatalogOutboxEvent).values(**values))
+    try:
+        async with service_client(platform, "catalog") as client:
+            waiting = (await client.get("/metrics")).text
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(
+                delete(CatalogOutboxEvent).where(CatalogOutboxEvent.event_id == values["event_id"])
+            )
+    async with service_client(platform, "catalog") as client:
+        relayed = (await client.get("/metrics")).text
+    labels = (("outbox", "catalog"),)
+    assert (
+        samples(waiting, "outbox_unrelayed_events")[labels] == samples(relayed, "outbox_unrelayed_events")[labels] + 1
+    )
+    assert samples(waiting, "outbox_oldest_unrelayed_age_seconds")[labels] >= 86_400
+    assert samples(relayed, "outbox_oldest_unrelayed_age_seconds")[labels] < 86_400
