@@ -13,6 +13,7 @@ from catalog_service.routes import routers
 from catalog_service.settings import CatalogSettings
 from services.app import State, create_service_app
 from services.http import create_http_client
+from services.metrics import watch_outbox
 from services.outbox import relay_until_stopped
 from services.read_cache import ReadCache, ReadCacheMiddleware
 
@@ -33,6 +34,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
 
     async def relay(state: State, stack: AsyncExitStack) -> None:
         """Announcements leave through the outbox, relayed to the notification service."""
+        watch_outbox(state["metrics"], state["engine"], CatalogOutboxEvent, outbox="catalog")
         if not settings.relay_interval_seconds:
             return
         http = create_http_client(replicas=settings.notification_replicas, timeout=settings.upstream_timeout_seconds)

@@ -17,6 +17,7 @@ from gateway.settings import GatewaySettings
 from services.app import install_edge_middleware, open_base_state, telemetry_config
 from services.errors import install_problem_handlers
 from services.http import create_http_client
+from services.metrics import Metrics, prefix_route_of
 from services.openapi import rewrite_problem_responses
 from services.rate_limit import RateLimiter
 from services.redis import create_redis
@@ -67,11 +68,12 @@ def upstream_urls(settings: GatewaySettings) -> dict[str, list[str]]:
 def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[str, ASGIApp] | None = None) -> FastAPI:
     """`upstreams` replaces the aiohttp upstreams, e.g. with in-process service apps in tests."""
     settings = settings or GatewaySettings()
+    metrics = Metrics(settings.service_name)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         async with AsyncExitStack() as stack:
-            state = open_base_state(settings, stack)
+            state = open_base_state(settings, stack, metrics=metrics)
             redis = create_redis(settings.effective_redis_url)
             stack.push_async_callback(redis.aclose)
             apps: dict[str, ASGIApp] = dict(upstreams or {})
@@ -126,5 +128,7 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
     install_problem_handlers(app)
     app.include_router(router)
     app.add_middleware(ProxyMiddleware, routes=ROUTES)
-    install_edge_middleware(app, settings)
+    # A proxied request is named by its routed prefix: the upstream knows its own templates.
+    install_edge_middleware(app, settings, metrics=metrics, route_of=prefix_route_of(list(ROUTES)))
+    app.state.metrics = metrics
     return app

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 
 import aiohttp
 from starlette.types import ASGIApp, Receive, Scope, Send
+from yarl import URL
 
 from services.auth import TokenVerifier
 from services.errors import BadGateway, GatewayTimeout, ProblemError, send_problem
@@ -151,8 +152,14 @@ class AiohttpUpstream:
         data: bytes | AsyncIterator[bytes] | None = body if body is not None else stream
         started = False
         try:
+            # Sent as it came (encoded=True): parsed, `/api/v1/items/../../../metrics` would
+            # lose its dot segments and reach the service's `/metrics`, out of the routed prefix.
             async with self._session.request(
-                scope["method"], replica.base_url + target, headers=headers, data=data, allow_redirects=False
+                scope["method"],
+                URL(replica.base_url + target, encoded=True),
+                headers=headers,
+                data=data,
+                allow_redirects=False,
             ) as response:
                 response_headers = [(k.lower(), v) for k, v in response.raw_headers if k.lower() not in RESPONSE_DROP]
                 await send({"type": "http.response.start", "status": response.status, "headers": response_headers})

@@ -65,7 +65,7 @@ def run(settings: SharedSettings, *, replicas: int = 1, port_step: int = DEFAULT
             spec.name: spec for spec in process_specs(settings.bind_host, ports, replicas=replicas, port_step=port_step)
         }
         for spec in specs.values():
-            processes[spec.name] = subprocess.Popen(spec.argv, env=env, cwd=PROJECT_ROOT)
+            processes[spec.name] = subprocess.Popen(spec.argv, env=spec.environment(env), cwd=PROJECT_ROOT)
         public = f"http://127.0.0.1:{ports[PUBLIC_ENTRY]}"
         health = health_urls(ports, replicas=replicas, port_step=port_step)
         if not wait_healthy(health, processes, stop_requested=lambda: interrupted):
@@ -114,7 +114,7 @@ def _supervise(
 
 def _restart(spec: ProcessSpec, exited: subprocess.Popen[bytes], env: dict[str, str]) -> subprocess.Popen[bytes]:
     print(f"[run] {spec.name} exited with {exited.returncode}; restarting it", file=sys.stderr, flush=True)
-    return subprocess.Popen(spec.argv, env=env, cwd=PROJECT_ROOT)
+    return subprocess.Popen(spec.argv, env=spec.environment(env), cwd=PROJECT_ROOT)
 
 
 def _positive(value: str) -> int:

@@ -9,7 +9,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from launcher.registry import HTTP_SERVICES, WORKERS, HttpService, Worker
 
@@ -21,6 +21,11 @@ DEFAULT_PORT_STEP = 10
 class ProcessSpec:
     name: str
     argv: list[str]
+    # Settings of this process alone (a worker replica's metrics port); the caller's environment wins.
+    defaults: Mapping[str, str] = field(default_factory=dict)
+
+    def environment(self, shared: Mapping[str, str]) -> dict[str, str]:
+        return {**self.defaults, **shared}
 
 
 def uvicorn_argv(app_module: str, host: str, port: int) -> list[str]:
@@ -68,9 +73,13 @@ def process_specs(
         for index, port in enumerate(replica_ports(ports[service.name], replicas, port_step))
     ]
     specs += [
-        ProcessSpec(replica_name(worker.name, index, replicas), [sys.executable, "-m", worker.module])
+        ProcessSpec(
+            replica_name(worker.name, index, replicas),
+            [sys.executable, "-m", worker.module],
+            {worker.metrics_port_variable: str(port)},
+        )
         for worker in workers
-        for index in range(replicas)
+        for index, port in enumerate(replica_ports(worker.metrics_port, replicas, port_step))
     ]
     return specs
 

@@ -36,6 +36,9 @@ class Worker:
     name: str
     # run as `python -m <module>`
     module: str
+    # the setting that names the port of its /metrics, and the port the launcher gives it
+    metrics_port_variable: str
+    metrics_port: int
 
 
 HTTP_SERVICES: tuple[HttpService, ...] = (
@@ -46,8 +49,8 @@ HTTP_SERVICES: tuple[HttpService, ...] = (
 )
 
 WORKERS: tuple[Worker, ...] = (
-    Worker("sla_worker", "sla_worker"),
-    Worker("notification_worker", "notification_service.worker"),
+    Worker("sla_worker", "sla_worker", "SLA_METRICS_PORT", 8008),
+    Worker("notification_worker", "notification_service.worker", "NOTIFICATION_WORKER_METRICS_PORT", 8009),
 )
 
 # The only public entry: `run` waits for its /health and prints its /docs.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -198,6 +198,23 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease: 
         )
     await session.flush()
     return claims
+
+
+async def backlog(session: AsyncSession, *, now: datetime) -> tuple[dict[str, int], float]:
+    """Unsettled deliveries by status, and how long the most overdue one has been due (0 when none)."""
+    by_status = dict.fromkeys(UNSETTLED, 0)
+    rows = await session.execute(
+        select(WebhookDelivery.status, func.count(), func.min(WebhookDelivery.next_attempt_at))
+        .where(WebhookDelivery.status.in_(UNSETTLED))
+        .group_by(WebhookDelivery.status)
+    )
+    earliest: datetime | None = None
+    for status, count, due in rows:
+        by_status[status] = int(count)
+        if due is not None and (earliest is None or due < earliest):
+            earliest = due
+    overdue = max(0.0, (now - earliest).total_seconds()) if earliest is not None else 0.0
+    return by_status, overdue
 
 
 def next_delay(round_attempts: int, *, rng: random.Random, retry_after: timedelta | None) -> timedelta | None:

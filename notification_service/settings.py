@@ -36,3 +36,9 @@ class NotificationSettings(ServiceSettings):
         60, ge=5, le=3600, description="A claimed delivery's lease; a killed worker's claims expire after it."
     )
     worker_max_jobs: int = Field(20, ge=1, le=1000)
+    worker_metrics_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="Where the delivery worker serves /metrics (0: any free port); unset: nowhere.",
+    )

@@ -22,10 +22,12 @@ from arq.worker import Worker, func
 
 from notification_service import sender
 from notification_service.deliveries import Claim, claim_due
+from notification_service.metrics import DeliveryWorkerMetrics, create_delivery_worker_metrics
 from notification_service.settings import NotificationSettings
 from notification_service.ssrf import resolve
 from services.db import create_engine, create_sessionmaker, utcnow
 from services.http import create_http_client
+from services.metrics import MetricsServer
 from services.observability import configure_logging
 from services.redis import arq_redis_settings
 
@@ -44,10 +46,14 @@ async def open_context(ctx: dict[str, Any]) -> dict[str, Any]:
     ctx.setdefault("clock", utcnow)
     ctx.setdefault("random", random.Random())
     ctx.setdefault("resolver", resolve)
+    ctx["metrics"] = create_delivery_worker_metrics(ctx["sessionmaker"], clock=ctx["clock"])
+    ctx["metrics"].metrics.watch_pool(engine)
     return ctx
 
 
 async def close_context(ctx: dict[str, Any]) -> None:
+    if "metrics_server" in ctx:
+        await ctx["metrics_server"].close()
     if "http" in ctx:
         await ctx["http"].aclose()
     if "engine" in ctx:
@@ -58,6 +64,15 @@ async def startup(ctx: dict[str, Any]) -> None:
     settings: NotificationSettings = ctx["settings"]
     configure_logging(level=settings.log_level, json=settings.log_json, service="notification_worker")
     await open_context(ctx)
+    if settings.worker_metrics_port is not None:
+        server = MetricsServer(
+            ctx["metrics"].metrics,
+            host=settings.bind_host,
+            port=settings.worker_metrics_port,
+            token=settings.metrics_token.get_secret_value(),
+        )
+        ctx["metrics_server"] = server
+        await server.start()
 
 
 async def _attempt(ctx: dict[str, Any], claim: Claim, now: datetime | None) -> str:
@@ -85,8 +100,10 @@ async def run_batch(ctx: dict[str, Any], *, now: datetime | None = None, limit: 
     lease = timedelta(seconds=settings.worker_lease_seconds)
     async with ctx["sessionmaker"]() as session, session.begin():
         claims = await claim_due(session, now=claimed_at, limit=limit or settings.worker_batch_size, lease=lease)
-    results = await asyncio.gather(*(_attempt(ctx, claim, now) for claim in claims))
-    return Counter(results)
+    outcomes = Counter(await asyncio.gather(*(_attempt(ctx, claim, now) for claim in claims)))
+    metrics: DeliveryWorkerMetrics = ctx["metrics"]
+    metrics.record(outcomes)
+    return outcomes
 
 
 async def deliver_due(ctx: dict[str, Any]) -> int:

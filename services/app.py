@@ -19,6 +19,7 @@ from services.body_limit import BodyLimitMiddleware
 from services.db import create_engine, create_sessionmaker, database_for
 from services.errors import install_problem_handlers
 from services.http import create_http_client
+from services.metrics import Metrics, MetricsMiddleware, RouteOf
 from services.observability import RequestContextMiddleware, configure_logging
 from services.openapi import install_problem_openapi
 from services.security_headers import SecurityHeadersMiddleware
@@ -58,11 +59,17 @@ def health_router(service_name: str) -> APIRouter:
     return router
 
 
-def install_edge_middleware(app: FastAPI, settings: ServiceSettings) -> None:
+def install_edge_middleware(
+    app: FastAPI, settings: ServiceSettings, *, metrics: Metrics, route_of: RouteOf | None = None
+) -> None:
     """What every HTTP process puts around its app, outermost last: the body limit, the
-    security headers, then the request context (request id, access log)."""
+    security headers, the metrics (`/metrics`, and every answer timed, a 413 too), then the
+    request context (request id, access log). `route_of` names routes FastAPI does not serve."""
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, hsts_max_age_seconds=settings.hsts_max_age_seconds)
+    app.add_middleware(
+        MetricsMiddleware, metrics=metrics, token=settings.metrics_token.get_secret_value(), route_of=route_of
+    )
     app.add_middleware(RequestContextMiddleware)
 
 
@@ -121,12 +128,14 @@ def telemetry_config(settings: ServiceSettings) -> TelemetryConfig:
     return {"tracing": enabled, "metrics": enabled, "logs": enabled}
 
 
-def open_base_state(settings: ServiceSettings, stack: AsyncExitStack) -> State:
+def open_base_state(settings: ServiceSettings, stack: AsyncExitStack, *, metrics: Metrics) -> State:
     """What every app's lifespan starts with (the gateway's too): its logging, its database
-    engine and sessions, and its token checks; the engine closes with `stack`."""
+    engine and sessions (whose pool `metrics` reports), and its token checks; the engine
+    closes with `stack`."""
     configure_logging(level=settings.log_level, json=settings.log_json, service=settings.service_name)
     engine = create_engine(settings.effective_database_url)
     stack.push_async_callback(engine.dispose)
+    metrics.watch_pool(engine)
     sessionmaker = create_sessionmaker(engine)
     return {
         "settings": settings,
@@ -134,6 +143,7 @@ def open_base_state(settings: ServiceSettings, stack: AsyncExitStack) -> State:
         "engine": engine,
         "sessionmaker": sessionmaker,
         "database": database_for(engine, sessionmaker),
+        "metrics": metrics,
     }
 
 
@@ -147,12 +157,14 @@ def create_service_app(
     extra_lifespan: ExtraLifespan | None = None,
     middleware: Sequence[Middleware] = (),
 ) -> FastAPI:
-    """`middleware` runs inside the request context (request id, access log), outermost first."""
+    """`middleware` runs inside the request context (request id, access log), outermost first.
+    The app's metrics are on `app.state.metrics` and in the lifespan state."""
+    metrics = Metrics(settings.service_name)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[State]:
         async with AsyncExitStack() as stack:
-            state = open_base_state(settings, stack)
+            state = open_base_state(settings, stack, metrics=metrics)
             http = create_http_client(timeout=settings.upstream_timeout_seconds)
             stack.push_async_callback(http.aclose)
             state["http"] = http
@@ -173,5 +185,6 @@ def create_service_app(
         add_routes(app, router)
     for extra in reversed(middleware):
         app.add_middleware(extra.cls, *extra.args, **extra.kwargs)
-    install_edge_middleware(app, settings)
+    install_edge_middleware(app, settings, metrics=metrics)
+    app.state.metrics = metrics
     return app

@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 
 import httpx
 import structlog
-from sqlalchemy import BigInteger, Integer, String, Text, select
+from sqlalchemy import BigInteger, Integer, String, Text, func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import JSON
 
@@ -112,6 +112,18 @@ async def relay_batch(
     if failure is not None:
         raise RelayFailed(failure)
     return envelopes
+
+
+async def unpublished_backlog(engine: AsyncEngine, table: type[OutboxColumns], *, now: datetime) -> tuple[int, float]:
+    """How many committed events wait for the relay, and the oldest one's age in seconds (0 when none)."""
+    query = select(func.count(), func.min(table.occurred_at)).where(table.published_at.is_(None))
+    async with engine.connect() as connection:
+        count, oldest = (await connection.execute(query)).one()
+    if oldest is None:
+        return int(count), 0.0
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=now.tzinfo)
+    return int(count), max(0.0, (now - oldest).total_seconds())
 
 
 async def _post(http: httpx.AsyncClient, url: str, token: str, envelopes: list[Envelope]) -> str | None:

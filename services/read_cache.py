@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,6 +28,8 @@ class _Entry:
     headers: list[tuple[bytes, bytes]]
     body: bytes
     etag: bytes | None
+    # The route that answered, left in the scope of a replay too, so metrics name its template.
+    route: Any = None
 
 
 @dataclass
@@ -72,6 +75,8 @@ class ReadCacheMiddleware:
         await self._fill(scope, receive, send, key)
 
     async def _replay(self, scope: Scope, send: Send, entry: _Entry) -> None:
+        if entry.route is not None:
+            scope["route"] = entry.route
         if_none_match = _header(scope, b"if-none-match")
         etag = entry.etag
         if (
@@ -119,4 +124,5 @@ class ReadCacheMiddleware:
             headers=headers,
             body=b"".join(chunks),
             etag=etag,
+            route=scope.get("route"),
         )

@@ -99,6 +99,9 @@ class SharedSettings(BaseSettings):
     # Strict-Transport-Security on answers served over HTTPS; 0 sends none. Turn it on only
     # where every name of the platform is served over HTTPS, since browsers remember it.
     hsts_max_age_seconds: int = Field(0, ge=0, le=63_072_000, validation_alias=_env("HSTS_MAX_AGE_SECONDS"))
+    # Who reads `/metrics` besides a loopback caller connecting directly (services.metrics):
+    # one showing `Authorization: Bearer <METRICS_TOKEN>`. Empty: loopback callers only.
+    metrics_token: SecretStr = Field(SecretStr(""), validation_alias=_env("METRICS_TOKEN"))
 
     @property
     def catalog_replicas(self) -> list[str]:

@@ -17,3 +17,6 @@ class WorkerSettings(SharedSettings):
     relay_batch_size: int = Field(500, ge=1, le=1000)
     relay_timeout_seconds: float = Field(5.0, gt=0, le=60)
     sweep_chunk_size: int = Field(200, ge=1, le=2000, description="Due tickets a sweep takes per transaction.")
+    metrics_port: int | None = Field(
+        None, ge=0, le=65535, description="Where the worker serves /metrics (0: any free port); unset: nowhere."
+    )

@@ -22,8 +22,10 @@ from arq.worker import Worker, func
 
 from services.db import create_engine, create_sessionmaker, database_for
 from services.http import create_http_client
+from services.metrics import MetricsServer
 from services.observability import configure_logging
 from services.redis import arq_redis_settings
+from sla_worker.metrics import SlaWorkerMetrics, create_sla_worker_metrics
 from sla_worker.settings import WorkerSettings
 from ticket_service import sla
 from ticket_service.calendar_service import CalendarCache
@@ -54,9 +56,21 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["notify_http"] = create_http_client(
         replicas=settings.notification_replicas, timeout=settings.relay_timeout_seconds
     )
+    ctx["metrics"] = create_sla_worker_metrics(engine)
+    if settings.metrics_port is not None:
+        server = MetricsServer(
+            ctx["metrics"].metrics,
+            host=settings.bind_host,
+            port=settings.metrics_port,
+            token=settings.metrics_token.get_secret_value(),
+        )
+        ctx["metrics_server"] = server
+        await server.start()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    if "metrics_server" in ctx:
+        await ctx["metrics_server"].close()
     for name in ("catalog_http", "notify_http"):
         if name in ctx:
             await ctx[name].aclose()
@@ -72,6 +86,7 @@ async def sweep(ctx: dict[str, Any], as_of: str | None = None, request_id: str |
     """One pass of the 1-3-5 clock at `as_of` (default: now)."""
     _bind(request_id, "sweep")
     now = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC)
+    started = time.perf_counter()
     report = await sla.run_sweep(
         ctx["sessionmaker"],
         cache=ctx["calendar_cache"],
@@ -80,6 +95,8 @@ async def sweep(ctx: dict[str, Any], as_of: str | None = None, request_id: str |
         policy=ctx["policy"],
         chunk_size=ctx["settings"].sweep_chunk_size,
     )
+    metrics: SlaWorkerMetrics = ctx["metrics"]
+    metrics.record_sweep(report, time.perf_counter() - started)
     summary = {
         "as_of": now.isoformat(),
         "finished_at": datetime.now(UTC).isoformat(),
@@ -121,6 +138,7 @@ async def relay_outbox(ctx: dict[str, Any]) -> int:
             await redis.delete(RELAY_FAILURES_KEY, RELAY_BACKOFF_KEY)
             return published
         published += len(envelopes)
+        ctx["metrics"].relayed.inc(len(envelopes))
         for envelope in envelopes:
             if envelope["type"] == "calendar.changed":
                 data = envelope["data"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+
 import httpx
 import pytest
 
@@ -96,3 +98,21 @@ def test_merged_docs_from_real_services(live: LivePlatform) -> None:
     partial = httpx.get(live.broken_gateway_url + "/openapi.json", timeout=10).json()
     assert partial["info"]["x-unavailable-services"] == ["tickets"]
     assert "/api/v1/items/{code}" in partial["paths"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/items/../../../metrics", "/api/v1/items/%2e%2e/%2e%2e/%2e%2e/metrics"])
+def test_dot_segments_do_not_lead_the_gateway_to_a_services_metrics(live: LivePlatform, path: str) -> None:
+    host, port = live.gateway_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        # http.client sends the path as written; httpx would resolve the dot segments first.
+        connection.request("GET", path)
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    assert response.status == 404
+    assert b"http_requests_total" not in body
+    direct = httpx.get(live.catalog_url + "/metrics", timeout=10)
+    assert direct.status_code == 200
+    assert "http_requests_total" in direct.text

@@ -10,7 +10,9 @@ import pytest
 
 from launcher.processes import process_specs, service_ports, service_urls
 from launcher.registry import HTTP_SERVICES, PUBLIC_ENTRY, WORKERS
+from notification_service.settings import NotificationSettings
 from services.settings import SharedSettings
+from sla_worker.settings import WorkerSettings
 
 PORTS = {"catalog": 18101, "tickets": 18102, "notifications": 18103, "gateway": 18100}
 
@@ -89,3 +91,24 @@ def test_with_replicas_every_process_is_told_where_all_of_them_are(monkeypatch: 
     settings = SharedSettings()
     assert settings.ticket_replicas == ["http://127.0.0.1:18102", "http://127.0.0.1:18112"]
     assert settings.notification_replicas == ["http://127.0.0.1:18103", "http://127.0.0.1:18113"]
+
+
+def test_each_worker_replica_is_given_a_metrics_port_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    specs = {spec.name: spec for spec in process_specs("127.0.0.1", PORTS, replicas=2, port_step=10)}
+    assert specs["sla_worker-1"].environment({}) == {"SLA_METRICS_PORT": "8008"}
+    assert specs["sla_worker-2"].environment({}) == {"SLA_METRICS_PORT": "8018"}
+    assert specs["notification_worker-2"].environment({}) == {"NOTIFICATION_WORKER_METRICS_PORT": "8019"}
+    http_ports = {int(spec.argv[spec.argv.index("--port") + 1]) for spec in specs.values() if "--port" in spec.argv}
+    worker_ports = {int(port) for spec in specs.values() for port in spec.defaults.values()}
+    assert not http_ports & worker_ports
+    # An operator's own setting wins over the launcher's default.
+    assert specs["sla_worker-1"].environment({"SLA_METRICS_PORT": "9100"})["SLA_METRICS_PORT"] == "9100"
+    # Each variable is the one its worker reads; unset, a worker serves no metrics.
+    monkeypatch.delenv("SLA_METRICS_PORT", raising=False)
+    monkeypatch.delenv("NOTIFICATION_WORKER_METRICS_PORT", raising=False)
+    assert WorkerSettings().metrics_port is None
+    assert NotificationSettings().worker_metrics_port is None
+    monkeypatch.setenv("SLA_METRICS_PORT", "8008")
+    monkeypatch.setenv("NOTIFICATION_WORKER_METRICS_PORT", "8009")
+    assert WorkerSettings().metrics_port == 8008
+    assert NotificationSettings().worker_metrics_port == 8009

@@ -108,11 +108,16 @@ def _terminate_launcher_alone(launcher: subprocess.Popen[bytes]) -> None:
 def test_run_starts_the_platform_and_a_stop_signal_stops_all_of_it(
     empty_database: str, tmp_path: Path, stop: Callable[[subprocess.Popen[bytes]], None]
 ) -> None:
-    ports = dict(zip(PORT_VARIABLES, _unused_ports(len(PORT_VARIABLES)), strict=True))
+    free = _unused_ports(len(PORT_VARIABLES) + len(WORKERS))
+    ports = dict(zip(PORT_VARIABLES, free, strict=False))
+    metrics_ports = {
+        worker.metrics_port_variable: port for worker, port in zip(WORKERS, free[len(ports) :], strict=True)
+    }
     var_dir = tmp_path / "var"
     redis_socket = var_dir / "redis" / "redis.sock"
     env = {key: value for key, value in os.environ.items() if key not in LAUNCHER_CHOSEN}
     env.update({PORT_VARIABLES[name]: str(port) for name, port in ports.items()})
+    env.update({variable: str(port) for variable, port in metrics_ports.items()})
     env.update(ENVIRONMENT="development", DATABASE_URL=empty_database, VAR_DIR=str(var_dir), LOG_LEVEL="WARNING")
     gateway = f"http://127.0.0.1:{ports['gateway']}"
     log_path = tmp_path / "run.log"
@@ -140,6 +145,15 @@ def test_run_starts_the_platform_and_a_stop_signal_stops_all_of_it(
         departments = httpx.get(f"{gateway}/api/v1/departments", params={"limit": 100}, timeout=10)
         assert departments.status_code == 200 and departments.json()["items"], departments.text
         assert redis_socket.exists()
+        # Each worker serves its own /metrics on the port the launcher passed it.
+        for variable, port in metrics_ports.items():
+            assert wait_until(lambda port=port: _answers(f"http://127.0.0.1:{port}/metrics"), timeout=60), variable
+        sweeps = httpx.get(f"http://127.0.0.1:{metrics_ports['SLA_METRICS_PORT']}/metrics", timeout=5).text
+        assert 'outbox_unrelayed_events{outbox="tickets"}' in sweeps
+        deliveries = httpx.get(
+            f"http://127.0.0.1:{metrics_ports['NOTIFICATION_WORKER_METRICS_PORT']}/metrics", timeout=5
+        )
+        assert 'webhook_delivery_backlog{status="pending"}' in deliveries.text
         children = _children(launcher.pid)
         assert len(children) == len(ports) + len(WORKERS), children
 
@@ -148,7 +162,7 @@ def test_run_starts_the_platform_and_a_stop_signal_stops_all_of_it(
         output = log_path.read_text()
         assert "[run] stopped" in output, output
         assert all(_gone(child) for child in children)
-        assert not any(_listening(port) for port in ports.values())
+        assert not any(_listening(port) for port in [*ports.values(), *metrics_ports.values()])
         assert not redis_socket.exists()
     finally:
         if launcher.poll() is None:
