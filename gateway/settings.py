@@ -41,7 +41,7 @@ class GatewaySettings(ServiceSettings):
         2400.0, gt=0, le=100_000_000, description="How fast a client address's request allowance refills."
     )
     rate_limit_redis_timeout_seconds: float = Field(
-        0.25, gt=0, le=10, description="How long a request waits for the limiter's Redis before it is admitted."
+        0.5, gt=0, le=10, description="How long a request waits for the limiter's Redis before it is admitted."
     )
     trusted_proxies: str = Field(
         "",

@@ -39,7 +39,10 @@ def gateway(platform: Platform, base_env: dict[str, str]) -> Gateway:
 
     @asynccontextmanager
     async def started(**settings: Any) -> AsyncIterator[Callable[[str], httpx.AsyncClient]]:
+        # A loaded test machine's Redis may take longer than production's short wait, and a
+        # request admitted unchecked would pass where the test expects its 429.
         env: dict[str, Any] = {key.lower(): value for key, value in base_env.items()}
+        env["rate_limit_redis_timeout_seconds"] = 5.0
         app = create_app(GatewaySettings(**{**env, **settings}), upstreams=platform.upstreams)
         app.dependency_overrides.update(platform.services["catalog"].dependency_overrides)
         clients: list[httpx.AsyncClient] = []
