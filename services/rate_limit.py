@@ -25,7 +25,8 @@ logger = structlog.get_logger(__name__)
 # KEYS the keys; ARGV: consume (1) or only look (0), now ms (or "" for Redis's own clock, the
 # same for every replica), then each key's interval ms and burst. A hit is admitted only when
 # every key's allowance admits it, and then counts against all of them (a refused hit counts
-# against none). Returns {allowed, remaining, retry_after_ms, reset_ms} for each key in turn.
+# against none). Returns {allowed, remaining, retry_after_ms, reset_ms} for each key in turn,
+# `allowed` saying whether that key's own allowance admits the hit.
 GCRA = """
 local consume = ARGV[1] == '1'
 local now = tonumber(ARGV[2])
@@ -57,7 +58,7 @@ for i, key in ipairs(KEYS) do
       tat = tat + interval
       redis.call('SET', key, tat, 'PX', tat - now)
     end
-    table.insert(results, {admitted and 1 or 0, math.floor((window - (tat - now)) / interval), 0, tat - now})
+    table.insert(results, {1, math.floor((window - (tat - now)) / interval), 0, tat - now})
   end
 end
 return results

@@ -31,7 +31,7 @@ async def test_a_hit_counts_against_every_allowance_or_none(limiter: RateLimiter
         assert [d.remaining for d in verdict.decisions] == [expected_remaining, 98 + expected_remaining]
     refused = await limiter.check([("tight", ONE_A_SECOND), ("roomy", ROOMY)], now_ms=now)
     assert not refused.allowed
-    assert [d.allowed for d in refused.decisions] == [False, False]
+    assert [d.allowed for d in refused.decisions] == [False, True]
     assert refused.tightest.retry_after_seconds == 1 and refused.tightest.limit == 2
     # The refused hit took nothing from the roomy allowance.
     assert (await limiter.peek("roomy", ROOMY, now_ms=now)).remaining == 98
