@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.errors import AccountNotFound, DuplicateUsername, InvalidAccountLink
 from gateway.models import Account
-from gateway.schemas import USERNAME_PATTERN, AccountCreate, AccountRead
+from gateway.revocation import copy_ttl_seconds, publish_version
+from gateway.schemas import USERNAME_PATTERN, AccountCreate, AccountRead, AccountRoleChange
 from gateway.service import account_by_username, upsert_account
 from services.auth import AdminPrincipal, Principal, Role, require_roles
-from services.db import SessionDep
+from services.db import SessionDep, SessionFactoryDep
 from services.errors import Forbidden, UpstreamUnavailable, problem_responses
 from services.pagination import Page, PageDep, decode_cursor, encode_cursor
 
@@ -39,7 +40,7 @@ async def _exists(client: httpx.AsyncClient, path: str, authorization: str | Non
     return response.status_code == 200
 
 
-async def _check_links(request: Request, data: AccountCreate) -> None:
+async def _check_links(request: Request, data: AccountCreate | AccountRoleChange) -> None:
     clients: dict[str, httpx.AsyncClient] = request.state.upstream_clients
     authorization = request.headers.get("authorization")
     if data.role == "enterprise":
@@ -96,12 +97,60 @@ async def list_accounts(session: SessionDep, _: AdminPrincipal, page: PageDep, r
     return {"items": accounts[: page.limit], "next_cursor": next_cursor}
 
 
-@router.post("/{username}/deactivate", response_model=AccountRead, responses=problem_responses(400, 401, 403, 404, 422))
-async def deactivate_account(session: SessionDep, _: AdminPrincipal, username: UsernamePath) -> Any:
-    """Stop an account from logging in; its tokens expire on their own (admin)."""
+async def deactivate(session: AsyncSession, *, username: str) -> Account:
+    """Stop the account from logging in, and raise its token version so its tokens stop too."""
     account = await account_by_username(session, username)
     if account is None:
         raise AccountNotFound(username)
-    account.is_active = False
+    if account.is_active:
+        account.is_active = False
+        account.token_version += 1
     await session.flush()
+    return account
+
+
+async def change_role(session: AsyncSession, *, username: str, data: AccountRoleChange) -> Account:
+    """Give the account another role (and its link); a change raises its token version."""
+    account = await account_by_username(session, username)
+    if account is None:
+        raise AccountNotFound(username)
+    wanted = {"role": data.role, "department_code": data.department_code, "enterprise_id": data.enterprise_id}
+    if any(getattr(account, field) != value for field, value in wanted.items()):
+        for field, value in wanted.items():
+            setattr(account, field, value)
+        account.token_version += 1
+    await session.flush()
+    return account
+
+
+async def _publish(request: Request, account: Account) -> None:
+    # After the commit: a change that rolled back never refuses the account's tokens.
+    await publish_version(
+        request.state.redis,
+        subject=account.username,
+        version=account.token_version,
+        ttl_seconds=copy_ttl_seconds(request.state.settings),
+    )
+
+
+@router.post("/{username}/deactivate", response_model=AccountRead, responses=problem_responses(400, 401, 403, 404, 422))
+async def deactivate_account(
+    request: Request, sessions: SessionFactoryDep, _: AdminPrincipal, username: UsernamePath
+) -> Any:
+    """Stop an account from logging in; its tokens stop working on their next request (admin)."""
+    async with sessions.begin() as session:
+        account = await deactivate(session, username=username)
+    await _publish(request, account)
+    return account
+
+
+@router.put("/{username}/role", response_model=AccountRead, responses=problem_responses(400, 401, 403, 404, 422, 503))
+async def change_account_role(
+    request: Request, sessions: SessionFactoryDep, _: AdminPrincipal, username: UsernamePath, body: AccountRoleChange
+) -> Any:
+    """Give an account another role and link; its earlier tokens stop working on their next request (admin)."""
+    await _check_links(request, body)
+    async with sessions.begin() as session:
+        account = await change_role(session, username=username, data=body)
+    await _publish(request, account)
     return account

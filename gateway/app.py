@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp
 
+from gateway.admission import AdmissionMiddleware
+from gateway.client_address import ClientAddressMiddleware
 from gateway.proxy import AiohttpUpstream, ProxyMiddleware
 from gateway.routes import router
 from gateway.settings import GatewaySettings
@@ -47,6 +49,9 @@ The 965808 one-stop service platform for enterprises (就让我帮您办).
 * Log in with **Authorize** (OAuth2 password flow) to act as an enterprise, department staff,
   dispatcher, supervisor or admin; integrations use client credentials.
 * Errors are RFC 9457 `application/problem+json` documents with a stable `code`.
+* Requests count against rate limits per caller and per client address: past one, any
+  operation answers `429` (`rate_limited`) with `Retry-After`; every answer carries the
+  `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` fields.
 """
 
 TAGS = [
@@ -76,6 +81,11 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
             state = open_base_state(settings, stack, metrics=metrics)
             redis = create_redis(settings.effective_redis_url)
             stack.push_async_callback(redis.aclose)
+            # Its own client: a request waits for the limiter's Redis a short while at most.
+            limiter_redis = create_redis(
+                settings.effective_redis_url, timeout_seconds=settings.rate_limit_redis_timeout_seconds
+            )
+            stack.push_async_callback(limiter_redis.aclose)
             apps: dict[str, ASGIApp] = dict(upstreams or {})
             if upstreams is None:
                 for name, urls in upstream_urls(settings).items():
@@ -109,7 +119,7 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
             yield {
                 **state,
                 "redis": redis,
-                "rate_limiter": RateLimiter(redis),
+                "rate_limiter": RateLimiter(limiter_redis),
                 "upstreams": apps,
                 "upstream_clients": clients,
                 "gateway_openapi": rewrite_problem_responses(own),
@@ -128,7 +138,9 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
     install_problem_handlers(app)
     app.include_router(router)
     app.add_middleware(ProxyMiddleware, routes=ROUTES)
+    app.add_middleware(AdmissionMiddleware, settings=settings)
     # A proxied request is named by its routed prefix: the upstream knows its own templates.
     install_edge_middleware(app, settings, metrics=metrics, route_of=prefix_route_of(list(ROUTES)))
+    app.add_middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxy_networks)
     app.state.metrics = metrics
     return app

@@ -28,3 +28,11 @@ class InvalidAccountLink(Unprocessable):
         super().__init__(
             detail, code="invalid_account_link", errors=[{"loc": ["body", field], "msg": detail, "type": "invalid"}]
         )
+
+
+class TokenRevoked(NotAuthenticated):
+    def __init__(self) -> None:
+        super().__init__(
+            "The access token was issued before the account was deactivated or changed role; log in again.",
+            code="token_revoked",
+        )

@@ -17,6 +17,7 @@ from gateway import service
 from gateway.accounts import router as accounts_router
 from gateway.login_throttle import throttled
 from gateway.openapi import merge_documents
+from gateway.revocation import copy_ttl_seconds, publish_version
 from gateway.schemas import MeRead, TokenRead
 from services.app import database_check, health_response
 from services.auth import CurrentPrincipal, issue_token
@@ -86,6 +87,14 @@ async def token(
             attempt=lambda: service.authenticate_client(session, client_id=client, client_secret=client_key),
         )
     access_token, expires_in = issue_token(settings, principal)
+    if principal.token_version:
+        # Restores the copy of a raised version that a Redis outage may have lost.
+        await publish_version(
+            request.state.redis,
+            subject=principal.subject,
+            version=principal.token_version,
+            ttl_seconds=copy_ttl_seconds(settings),
+        )
     return TokenRead(access_token=access_token, expires_in=expires_in)
 
 

@@ -47,3 +47,11 @@ class AccountCreate(TextInput):
     display_name: str = Field("", max_length=100)
     department_code: str | None = Field(None, pattern=r"^[a-z][a-z0-9-]{1,31}$", description="Staff only.")
     enterprise_id: str | None = Field(None, max_length=36, description="Enterprise accounts only.")
+
+
+class AccountRoleChange(TextInput):
+    model_config = ConfigDict(extra="forbid")
+
+    role: AccountRole
+    department_code: str | None = Field(None, pattern=r"^[a-z][a-z0-9-]{1,31}$", description="Staff only.")
+    enterprise_id: str | None = Field(None, max_length=36, description="Enterprise accounts only.")

@@ -25,6 +25,7 @@ async def authenticate_account(session: AsyncSession, *, username: str, password
         role=Role(account.role),
         department_code=account.department_code,
         enterprise_id=account.enterprise_id,
+        token_version=account.token_version,
     )
 
 

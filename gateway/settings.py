@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from pydantic import Field
+from ipaddress import IPv4Network, IPv6Network, ip_network
+
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.settings import ServiceSettings
@@ -29,3 +31,40 @@ class GatewaySettings(ServiceSettings):
     login_failures_per_minute_per_ip: float = Field(
         10.0, gt=0, le=100_000, description="How fast a client address's failed-login allowance refills."
     )
+    rate_limit_burst_per_principal: int = Field(
+        300, ge=1, le=100_000_000, description="Requests one caller (token subject) may make at once before 429."
+    )
+    rate_limit_per_minute_per_principal: float = Field(
+        600.0, gt=0, le=100_000_000, description="How fast a caller's request allowance refills."
+    )
+    rate_limit_burst_per_ip: int = Field(
+        1200, ge=1, le=100_000_000, description="Requests one client address may make at once before 429."
+    )
+    rate_limit_per_minute_per_ip: float = Field(
+        2400.0, gt=0, le=100_000_000, description="How fast a client address's request allowance refills."
+    )
+    rate_limit_redis_timeout_seconds: float = Field(
+        0.5, gt=0, le=10, description="How long a request waits for the limiter's Redis before it is admitted."
+    )
+    trusted_proxies: str = Field(
+        "",
+        description=(
+            "Comma-separated addresses or networks (CIDR) of the proxies in front of the gateway; "
+            "X-Forwarded-For and X-Forwarded-Proto count only when the peer is one of them."
+        ),
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: str) -> str:
+        for entry in _entries(value):
+            ip_network(entry, strict=False)
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return tuple(ip_network(entry, strict=False) for entry in _entries(self.trusted_proxies))
+
+
+def _entries(value: str) -> list[str]:
+    return [entry.strip() for entry in value.split(",") if entry.strip()]

@@ -40,6 +40,8 @@ def uvicorn_argv(app_module: str, host: str, port: int) -> list[str]:
         "--port",
         str(port),
         "--no-access-log",
+        # The gateway judges X-Forwarded-For itself (gateway.client_address).
+        "--no-proxy-headers",
         "--log-level",
         "warning",
         "--timeout-graceful-shutdown",

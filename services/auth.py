@@ -48,6 +48,7 @@ def issue_token(settings: SharedSettings, principal: Principal) -> tuple[str, in
         "nbf": now,
         "exp": now + ttl,
         "jti": uuid.uuid4().hex,
+        "ver": principal.token_version,
     }
     if principal.department_code:
         claims["dept"] = principal.department_code
@@ -114,12 +115,16 @@ def _decode(settings: SharedSettings, token: str, *, now: float) -> tuple[Princi
     except ValueError as exc:
         raise NotAuthenticated("The access token names an unknown role.", code="invalid_token") from exc
     scope = claims.get("scope") or ""
+    version = claims.get("ver", 0)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise NotAuthenticated("The access token is invalid.", code="invalid_token")
     principal = Principal(
         subject=str(claims["sub"]),
         role=role,
         department_code=claims.get("dept"),
         enterprise_id=claims.get("ent"),
         scopes=tuple(scope.split()) if isinstance(scope, str) else (),
+        token_version=version,
     )
     return principal, expires_at
 

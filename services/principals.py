@@ -30,3 +30,6 @@ class Principal:
     department_code: str | None = None
     enterprise_id: str | None = None
     scopes: tuple[str, ...] = ()
+    # The account's token version when its token was issued: deactivating the account or
+    # changing its role raises the version, and the gateway refuses tokens of an older one.
+    token_version: int = 0

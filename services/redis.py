@@ -18,6 +18,9 @@ def arq_redis_settings(url: str) -> RedisSettings:
     return settings
 
 
-def create_redis(url: str) -> Redis:
-    client: Redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+def create_redis(url: str, *, timeout_seconds: float = 5.0) -> Redis:
+    """`timeout_seconds` bounds each command (and a connection attempt, to at most 2 s)."""
+    client: Redis = Redis.from_url(
+        url, socket_connect_timeout=min(2.0, timeout_seconds), socket_timeout=timeout_seconds
+    )
     return client

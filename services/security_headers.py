@@ -123,7 +123,7 @@ class SecurityHeadersMiddleware:
         kept += _FIXED
         kept.append((b"content-security-policy", policy))
         # Browsers ignore HSTS over plain HTTP (RFC 6797 §8.1); behind a TLS proxy the scheme
-        # is https once uvicorn trusts its X-Forwarded-Proto (--proxy-headers).
+        # is https once the gateway trusts its X-Forwarded-Proto (gateway.client_address).
         if self.hsts is not None and scope.get("scheme") == "https":
             kept.append((b"strict-transport-security", self.hsts))
         return kept

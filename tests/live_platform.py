@@ -51,6 +51,9 @@ def live(
             # tested in-process (tests/gateway/test_login_throttle.py).
             "GATEWAY_LOGIN_FAILURES_BURST_PER_IP": "100000",
             "GATEWAY_LOGIN_FAILURES_BURST_PER_USERNAME": "100000",
+            # Nor may they trip the general limits (tests/gateway/test_rate_limits.py).
+            "GATEWAY_RATE_LIMIT_BURST_PER_IP": "100000000",
+            "GATEWAY_RATE_LIMIT_BURST_PER_PRINCIPAL": "100000000",
         }
         ports = {name: free_port() for name in ("catalog", "tickets", "notifications", "gateway", "slow", "broken")}
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}

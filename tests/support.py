@@ -108,6 +108,8 @@ def uvicorn_server(
         "--port",
         str(port),
         "--no-access-log",
+        # The gateway judges X-Forwarded-For itself (gateway.client_address).
+        "--no-proxy-headers",
         "--log-level",
         "warning",
         "--timeout-graceful-shutdown",

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.credit_code import is_valid_credit_code
@@ -16,11 +16,14 @@ from services.masking import mask_phone
 from services.pagination import PageParams, decode_cursor, encode_cursor
 from services.principals import Principal, Role
 from ticket_service.errors import DuplicateCreditCode, EnterpriseNotFound, InvalidCreditCode
-from ticket_service.models import Enterprise, EnterpriseChange
+from ticket_service.models import Enterprise, EnterpriseChange, Ticket
 from ticket_service.schemas import EnterpriseCreate, EnterpriseUpdate
-from ticket_service.views import FULL_VIEW_ROLES
+from ticket_service.views import FULL_VIEW_ROLES, visibility
 
-PHONE_ROLES = frozenset({Role.DISPATCHER, Role.STAFF, Role.ENTERPRISE})
+# Who reads an enterprise's phone number in full: the dispatcher, the enterprise itself, and
+# the staff of a department that leads one of its tickets (they call it back). Everyone else
+# who may read the enterprise sees it masked: a joint department's staff, supervisors, admins.
+PHONE_ROLES = frozenset({Role.DISPATCHER, Role.ENTERPRISE})
 # The assessment and fairness figures count enterprises by these: only a dispatcher or an admin
 # changes them, and each change is recorded (who, when, from what to what). An enterprise keeps
 # its contact details up to date itself; a provisional record (from a hotline call) is
@@ -28,12 +31,14 @@ PHONE_ROLES = frozenset({Role.DISPATCHER, Role.STAFF, Role.ENTERPRISE})
 ASSESSED_FIELDS = frozenset({"name", "size", "taiwan_funded", "industry", "park", "provisional"})
 ASSESSED_FIELD_EDITORS = frozenset({Role.DISPATCHER, Role.ADMIN})
 _COLUMNS = tuple(attribute.key for attribute in Enterprise.__mapper__.column_attrs)
+CALLS_BACK = "_calls_back"
 
 
-def enterprise_read(values: Mapping[Any, Any], principal: Principal) -> dict[str, Any]:
-    """The enterprise as `principal` may see it (the phone masked for roles that never call back)."""
-    data = dict(values)
-    if principal.role not in PHONE_ROLES:
+def enterprise_read(values: Mapping[Any, Any], principal: Principal, *, calls_back: bool = False) -> dict[str, Any]:
+    """The enterprise as `principal` may see it: the phone masked unless the caller's role
+    calls enterprises back, or (`calls_back`) the caller's department leads one of its tickets."""
+    data = {key: values[key] for key in _COLUMNS}
+    if principal.role not in PHONE_ROLES and not (principal.role == Role.STAFF and calls_back):
         data["contact_phone"] = mask_phone(data["contact_phone"])
     return data
 
@@ -42,10 +47,29 @@ def enterprise_values(enterprise: Enterprise) -> dict[str, Any]:
     return {key: getattr(enterprise, key) for key in _COLUMNS}
 
 
-def _may_see(principal: Principal, enterprise_id: str) -> bool:
+def _staff_reads(principal: Principal) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """For a staff caller: which enterprises it may read (those with a ticket its department
+    leads or joins) and for which it calls back (a ticket its department leads)."""
+    tickets = Ticket.__table__
+    enterprises = Enterprise.__table__
+    of_enterprise = tickets.c.enterprise_id == enterprises.c.id
+    visible = exists().where(of_enterprise, visibility(principal))
+    leads = exists().where(of_enterprise, tickets.c.department_code == (principal.department_code or ""))
+    return visible, leads
+
+
+def _readable(principal: Principal) -> tuple[list[ColumnElement[bool]], list[Any]]:
+    """The conditions limiting the enterprises `principal` reads, and the extra columns the
+    read needs (a staff caller's call-back flag)."""
+    table = Enterprise.__table__
     if principal.role == Role.ENTERPRISE:
-        return principal.enterprise_id == enterprise_id
-    return principal.role in FULL_VIEW_ROLES or principal.role == Role.STAFF
+        return [table.c.id == (principal.enterprise_id or "")], []
+    if principal.role == Role.STAFF:
+        visible, leads = _staff_reads(principal)
+        return [visible], [leads.label(CALLS_BACK)]
+    if principal.role in FULL_VIEW_ROLES:
+        return [], []
+    return [false()], []
 
 
 async def create_enterprise(
@@ -67,23 +91,26 @@ async def register_enterprise(session: AsyncSession, *, data: EnterpriseCreate, 
     return enterprise_read(enterprise_values(await create_enterprise(session, data=data)), principal)
 
 
+def _shown(row: Mapping[Any, Any], principal: Principal) -> dict[str, Any]:
+    return enterprise_read(row, principal, calls_back=bool(row.get(CALLS_BACK)))
+
+
 async def get_enterprise(db: Reader, *, enterprise_id: str, principal: Principal) -> dict[str, Any]:
-    if not _may_see(principal, enterprise_id):
-        raise EnterpriseNotFound(enterprise_id)
+    """The enterprise if the caller may read it: staff those of their department's tickets."""
     table = Enterprise.__table__
-    row = (await db.execute(select(table).where(table.c.id == enterprise_id))).mappings().first()
+    conditions, columns = _readable(principal)
+    statement = select(table, *columns).where(table.c.id == enterprise_id, *conditions)
+    row = (await db.execute(statement)).mappings().first()
     if row is None:
         raise EnterpriseNotFound(enterprise_id)
-    return enterprise_read(row, principal)
+    return _shown(row, principal)
 
 
 async def list_enterprises(
     db: Reader, *, principal: Principal, page: PageParams, q: str | None, size: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     table = Enterprise.__table__
-    conditions: list[ColumnElement[bool]] = []
-    if principal.role == Role.ENTERPRISE:
-        conditions.append(table.c.id == (principal.enterprise_id or ""))
+    conditions, columns = _readable(principal)
     if q:
         needle = q.strip().lower()
         conditions.append(
@@ -95,11 +122,15 @@ async def list_enterprises(
         (after,) = decode_cursor(page.cursor, arity=1)
         conditions.append(table.c.id > str(after))
     rows = (
-        (await db.execute(select(table).where(and_(True, *conditions)).order_by(table.c.id).limit(page.limit + 1)))
+        (
+            await db.execute(
+                select(table, *columns).where(and_(True, *conditions)).order_by(table.c.id).limit(page.limit + 1)
+            )
+        )
         .mappings()
         .all()
     )
-    items = [enterprise_read(row, principal) for row in rows[: page.limit]]
+    items = [_shown(row, principal) for row in rows[: page.limit]]
     next_cursor = encode_cursor([items[-1]["id"]]) if len(rows) > page.limit else None
     return items, next_cursor
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from services.credit_code import make_credit_code
 from tests.conftest import Platform
-from tests.support import DEMO_PASSWORD, bearer, login
+from tests.support import bearer, login
 from ticket_service.seed import demo_enterprise_ids
 
 PASSWORD = "a-strong-password-1"
@@ -98,12 +100,14 @@ async def test_listing_and_deactivating(platform: Platform) -> None:
     listing = await platform.client.get("/api/v1/accounts", params={"role": "enterprise"}, headers=admin)
     assert [a["username"] for a in listing.json()["items"]] == ["enterprise-1", "enterprise-2"]
     assert (await platform.client.get("/api/v1/accounts", headers=await platform.auth("dispatcher"))).status_code == 403
-    response = await platform.client.post("/api/v1/accounts/enterprise-2/deactivate", headers=admin)
+    # A fresh account: a deactivation outlives the test's rolled-back transaction on Redis.
+    username = f"leaver-{uuid.uuid4().hex[:8]}"
+    body = {"username": username, "password": PASSWORD, "role": "dispatcher"}
+    assert (await platform.client.post("/api/v1/accounts", json=body, headers=admin)).status_code == 201
+    response = await platform.client.post(f"/api/v1/accounts/{username}/deactivate", headers=admin)
     assert response.status_code == 200
     assert response.json()["is_active"] is False
-    refused = await platform.client.post(
-        "/api/v1/auth/token", data={"username": "enterprise-2", "password": DEMO_PASSWORD}
-    )
+    refused = await platform.client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
     assert refused.status_code == 401
     missing = await platform.client.post("/api/v1/accounts/nobody-here/deactivate", headers=admin)
     assert missing.status_code == 404

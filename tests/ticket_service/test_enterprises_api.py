@@ -15,11 +15,13 @@ from tests.ticket_service.helpers import (
     API,
     E1,
     E2,
+    act_ok,
     assert_locs,
     assert_problem,
     assert_validation,
     client_token,
     count,
+    dispatch_request,
     walk,
 )
 from ticket_service.models import Enterprise
@@ -161,7 +163,6 @@ async def test_lists_for_full_view_roles(platform: Platform) -> None:
     [
         ("supervisor", "139****7316"),
         ("dispatcher", E1_PHONE),
-        ("staff-jxw", E1_PHONE),
         ("enterprise-1", E1_PHONE),
     ],
 )
@@ -260,3 +261,57 @@ async def test_anonymous_and_integrations_cannot_read_enterprises(platform: Plat
         assert_problem(await platform.client.get(f"{API}/enterprises/{E1}", headers=headers), 403)
         response = await platform.client.post(f"{API}/enterprises", json=payload(), headers=headers)
         assert_problem(response, 403)
+
+
+async def _staff_reads(platform: Platform, username: str, enterprise_id: str) -> str | None:
+    """The phone `username` reads for the enterprise, alike in the listing and alone; None if
+    the enterprise is not theirs to read (404 alone, absent from the listing)."""
+    headers = await platform.auth(username)
+    one = await platform.client.get(f"{API}/enterprises/{enterprise_id}", headers=headers)
+    rows, _ = await walk(platform.client, "/enterprises", headers=headers)
+    listed = [row for row in rows if row["id"] == enterprise_id]
+    if one.status_code == 404:
+        assert_problem(one, 404, "enterprise_not_found")
+        assert listed == []
+        return None
+    assert one.status_code == 200, one.text
+    assert [row["contact_phone"] for row in listed] == [one.json()["contact_phone"]]
+    return str(one.json()["contact_phone"])
+
+
+async def test_staff_read_only_the_enterprises_of_their_departments_tickets(platform: Platform) -> None:
+    enterprise = (await register(platform, contact_phone="13912345678")).json()
+    for staff in ("staff-jxw", "staff-czj", "staff-fgw"):
+        assert await _staff_reads(platform, staff, enterprise["id"]) is None
+    ticket = await dispatch_request(platform, enterprise_id=enterprise["id"], department_code="jxw")
+    # The leading department calls the enterprise back: it reads the number in full.
+    assert await _staff_reads(platform, "staff-jxw", enterprise["id"]) == "13912345678"
+    assert await _staff_reads(platform, "staff-czj", enterprise["id"]) is None
+    await act_ok(platform, "staff-jxw", ticket["id"], "accept")
+    await act_ok(platform, "staff-jxw", ticket["id"], "request-joint-review")
+    # A joint department reads the enterprise, but does not call it back.
+    assert await _staff_reads(platform, "staff-czj", enterprise["id"]) == "139****5678"
+    assert await _staff_reads(platform, "staff-jxw", enterprise["id"]) == "13912345678"
+    assert await _staff_reads(platform, "staff-fgw", enterprise["id"]) is None
+    # Other enterprises stay out of sight: a department's listing holds only its tickets' enterprises.
+    rows, _ = await walk(platform.client, "/enterprises", headers=await platform.auth("staff-fgw"))
+    assert enterprise["id"] not in {row["id"] for row in rows}
+
+
+@pytest.mark.parametrize(
+    ("username", "phone"),
+    [("dispatcher", "13912345678"), ("supervisor", "139****5678"), ("admin", "139****5678")],
+)
+async def test_the_full_view_roles_read_every_enterprise(platform: Platform, username: str, phone: str) -> None:
+    enterprise = (await register(platform, contact_phone="13912345678")).json()
+    assert await _staff_reads(platform, username, enterprise["id"]) == phone
+
+
+async def test_an_enterprise_reads_only_itself_and_integrations_none(platform: Platform) -> None:
+    enterprise = (await register(platform, contact_phone="13912345678")).json()
+    await dispatch_request(platform, enterprise_id=enterprise["id"], department_code="jxw")
+    assert await _staff_reads(platform, "enterprise-1", enterprise["id"]) is None
+    assert await _staff_reads(platform, "enterprise-1", E1) == E1_PHONE
+    hotline = await client_token(platform, "hotline-965808")
+    refused = await platform.client.get(f"{API}/enterprises/{enterprise['id']}", headers=hotline)
+    assert_problem(refused, 403, "role_not_allowed")
