@@ -48,7 +48,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["calendar_cache"] = CalendarCache(day_end=tickets.workday_end, tz=tickets.timezone)
     ctx["policy"] = tickets.sla_policy()
     ctx["catalog_http"] = create_http_client(base_url=settings.catalog_url, timeout=tickets.catalog_timeout_seconds)
-    ctx["catalog"] = CatalogClient(ctx["catalog_http"])
+    ctx["catalog"] = CatalogClient(ctx["catalog_http"], internal_token=settings.internal_token.get_secret_value())
     ctx["notify_http"] = create_http_client(base_url=settings.notification_url, timeout=settings.relay_timeout_seconds)
 
 

@@ -49,7 +49,7 @@ def create_app(
         )
         stack.push_async_callback(catalog_http.aclose)
         state["ticket_context"] = TicketContext(
-            catalog=CatalogClient(catalog_http),
+            catalog=CatalogClient(catalog_http, internal_token=settings.internal_token.get_secret_value()),
             calendar_cache=calendar_cache,
             numbers=TicketNumbers(reserve_ahead=state["database"].reserves_numbers_ahead),
             policy=settings.sla_policy(),

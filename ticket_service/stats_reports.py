@@ -173,11 +173,11 @@ async def overview(db: Reader, *, catalog: CatalogClient, period: stats.Period) 
     totals = await stats.platform_totals(db, period=period)
     rates = stats.rates(totals)
     enterprises = (await db.execute(select(func.count()).select_from(_table(Enterprise)))).scalar() or 0
-    published: dict[str, int] = {}
     try:
         units: int | None = len(await catalog.department_codes())
+        published = await catalog.figures(period.start, period.end)
     except CatalogUnavailable:
-        units = None
+        units, published = None, {}
     return {
         "period": period.as_json(),
         "units_joined": units,

@@ -2,7 +2,8 @@
 enterprise as it was on each ticket, and the adjudication of ratings (issue 13).
 
 Touches: ticket_service (`stats_department_days`, `stats_handling_days`, `stats_hot_spot_days`,
-`joint_contributions`, `scoring_schemes`; new columns on `tickets` and `feedback`).
+`joint_contributions`, `scoring_schemes`; new columns on `tickets` and `feedback`) and
+catalog_service (`catalog_visit_days`: the catalogue's visits per day).
 The summary tables start empty: `python -m launcher stats-rebuild` fills them from the tickets.
 
 Revision ID: 0010
@@ -111,9 +112,17 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("version"),
     )
+    op.create_table(
+        "catalog_visit_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        _counter("visits"),
+        sa.PrimaryKeyConstraint("day", "kind"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("catalog_visit_days")
     op.drop_table("scoring_schemes")
     op.drop_table("joint_contributions")
     op.drop_table("stats_hot_spot_days")

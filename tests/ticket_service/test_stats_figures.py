@@ -80,15 +80,23 @@ class History:
     async def calendar(self) -> Any:
         return await calendar_service.load_calendar(self.session, cache=self.context.calendar_cache)
 
-    async def new(self, *, enterprise: str = E1, channel: str = "web") -> str:
+    async def new(
+        self,
+        *,
+        enterprise: str = E1,
+        channel: str = "web",
+        received: datetime | None = None,
+        category: str | None = None,
+    ) -> str:
         draft = TicketDraft(
             kind="request",
             channel=channel,
             enterprise_id=enterprise,
             title="用电增容审批进度咨询",
             description="",
-            received_at=at(9, 30, 10),
+            received_at=received or at(9, 30, 10),
             department_code="fgw",
+            category_code=category,
         )
         (ticket,) = await create_tickets(
             await self.session.connection(), context=self.context, principal=DISPATCHER, drafts=[draft]
@@ -259,3 +267,52 @@ async def test_fairness_by_size_and_channel_on_the_same_history(platform: Platfo
     assert body["small_micro_requests"] == ratio(6, 7, "requests")
     gap = {item["indicator"]: item for item in body["gaps"]}["resolved_on_time"]
     assert (gap["best"], gap["worst"], gap["gap_points"], gap["flagged"]) == ("small", "large", 50.0, True)
+
+
+async def test_hot_spots_per_week_with_the_change_from_the_week_before(
+    platform: Platform, session: AsyncSession
+) -> None:
+    history = History(session)
+    # Week of Monday 28 September: tax ×3, energy ×1 (a large firm); week of 5 October (the
+    # holiday week, received on its Thursday): tax ×1, energy ×2.
+    for category, received, enterprise in [
+        ("tax", at(9, 29, 9), E1),
+        ("tax", at(9, 30, 9), E1),
+        ("tax", at(10, 4, 23, 59), E1),
+        ("energy", at(9, 28, 0, 0), E2),
+        ("tax", at(10, 8, 9), E1),
+        ("energy", at(10, 5, 0, 0), E2),
+        ("energy", at(10, 11, 23, 59), E1),
+    ]:
+        await history.new(received=received, category=category, enterprise=enterprise)
+    response = await platform.client.get(
+        f"{API}/stats/trends",
+        params={"start": "2026-09-28", "end": "2026-10-11", "dimension": "category"},
+        headers=await platform.auth("supervisor"),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [(week["week_start"], week["received"]) for week in body["weeks"]] == [
+        ("2026-09-28", 4),
+        ("2026-10-05", 3),
+    ]
+    first, second = body["hot_spots"]
+    assert first["spots"] == [
+        {"key": "tax", "received": 3, "previous": 0, "change": 3, "change_rate": None},
+        {"key": "energy", "received": 1, "previous": 0, "change": 1, "change_rate": None},
+    ]
+    assert second["spots"] == [
+        {"key": "energy", "received": 2, "previous": 1, "change": 1, "change_rate": 1.0},
+        {"key": "tax", "received": 1, "previous": 3, "change": -2, "change_rate": -0.6667},
+    ]
+    by_park = await platform.client.get(
+        f"{API}/stats/trends",
+        params={"start": "2026-10-05", "end": "2026-10-11", "dimension": "park"},
+        headers={**await platform.auth("supervisor"), "Accept": "text/csv"},
+    )
+    lines = by_park.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "周,热点,受理量,上周,环比变化,环比变化率"
+    # E1's park: 2 this week (tax, energy), 3 the week before; E2's: 1 and 1.
+    assert sorted(lines[1:]) == sorted(
+        ["2026-10-05,镇江经济技术开发区,2,3,-1,-0.3333", "2026-10-05,镇江高新技术产业开发区,1,1,0,0.0"]
+    )
