@@ -48,13 +48,12 @@ async def rule_out(
         raise AlreadyRuledOut()
     now = now or utcnow()
     zone = ZoneInfo(context.calendar_cache.tz)
-    tally = stats_summary.Tally()
+    tally = stats_summary.pending(session)
     shown = values_of(ticket)
     stats_summary.add_rating(tally, rating_values(feedback), shown, zone, -1)
     feedback.ruled_out, feedback.ruled_out_reason = True, reason
     feedback.ruled_by, feedback.ruled_at = principal.subject, now
     stats_summary.add_rating(tally, rating_values(feedback), shown, zone, 1)
-    await stats_summary.write(session, tally)
     link = audit.Link(
         action="adjudicate",
         principal=principal,

@@ -91,10 +91,8 @@ async def rate_locked(
         changes={"rating": (None, rating)},
     )
     await audit.append_event(session, ticket_id=ticket.id, link=link)
-    tally = stats_summary.Tally()
     zone = ZoneInfo(context.calendar_cache.tz)
-    stats_summary.add_rating(tally, rating_values(feedback), values_of(ticket), zone, 1)
-    await stats_summary.write(session, tally)
+    stats_summary.add_rating(stats_summary.pending(session), rating_values(feedback), values_of(ticket), zone, 1)
     await session.flush()
     if rating == "unsatisfied":
         calendar = await calendar_service.load_calendar(session, cache=context.calendar_cache)

@@ -140,13 +140,14 @@ def _invalid(loc: list[str | int], message: str) -> Unprocessable:
     )
 
 
-def _read(row: ScoringScheme) -> dict[str, Any]:
+def _stored(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A stored version as the API shows it."""
     return {
-        **row.definition,
-        "note": row.note,
-        "version": row.version,
-        "created_by": row.created_by,
-        "created_at": row.created_at,
+        **row["definition"],
+        "note": row["note"],
+        "version": row["version"],
+        "created_by": row["created_by"],
+        "created_at": row["created_at"],
     }
 
 
@@ -166,28 +167,13 @@ async def get_scheme(db: Reader, *, version: int | None = None) -> dict[str, Any
         if version is not None:
             raise NotFound(f"Scoring scheme version {version} does not exist.", code="scheme_not_found")
         return _default()
-    return {
-        **row["definition"],
-        "note": row["note"],
-        "version": row["version"],
-        "created_by": row["created_by"],
-        "created_at": row["created_at"],
-    }
+    return _stored(row)
 
 
 async def list_schemes(db: Reader) -> list[dict[str, Any]]:
     table = ScoringScheme.__table__
     rows = (await db.execute(select(table).order_by(table.c.version))).mappings().all()
-    return [_default()] + [
-        {
-            **row["definition"],
-            "note": row["note"],
-            "version": row["version"],
-            "created_by": row["created_by"],
-            "created_at": row["created_at"],
-        }
-        for row in rows
-    ]
+    return [_default(), *(_stored(row) for row in rows)]
 
 
 async def save_scheme(session: AsyncSession, *, principal: Principal, definition: dict[str, Any]) -> dict[str, Any]:
@@ -206,4 +192,12 @@ async def save_scheme(session: AsyncSession, *, principal: Principal, definition
     )
     session.add(row)
     await session.flush()
-    return _read(row)
+    return _stored(
+        {
+            "definition": definition,
+            "note": note,
+            "version": row.version,
+            "created_by": row.created_by,
+            "created_at": row.created_at,
+        }
+    )

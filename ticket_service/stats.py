@@ -165,12 +165,13 @@ def has_tickets(totals: Mapping[str, int]) -> bool:
 
 
 async def figures_by_department(
-    db: Reader, *, period: Period, departments: Iterable[str] | None = None
+    db: Reader, *, period: Period, departments: Iterable[str] | None = None, handling: bool = True
 ) -> dict[str, dict[str, Any]]:
-    """Every department's figures (those with something to count), by code."""
+    """Every department's figures (those with something to count), by code; without `handling`,
+    no handling times (the scores do not need them, and they are the larger read)."""
     codes = None if departments is None else list(departments)
     totals = await department_totals(db, period=period, departments=codes)
-    histograms = await handling_histograms(db, period=period, departments=codes)
+    histograms = await handling_histograms(db, period=period, departments=codes) if handling else {}
     return {
         code: department_figures(code, counters, histograms.get(code, []))
         for code, counters in sorted(totals.items())

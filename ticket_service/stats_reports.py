@@ -102,7 +102,7 @@ async def scores(
 ) -> dict[str, Any]:
     """Every department with tickets scored and ranked; staff see their own row (its rank among all)."""
     scheme = await scoring.get_scheme(db, version=scheme_version)
-    figures = await stats.figures_by_department(db, period=period)
+    figures = await stats.figures_by_department(db, period=period, handling=False)
     ranked = scoring.rank([scoring.score_department(scheme, item) for item in figures.values()])
     known = await _catalogue_departments(catalog)
     return {

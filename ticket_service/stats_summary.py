@@ -4,7 +4,8 @@ A ticket's *standing* (`add_ticket`) is a function of its row (and its joint con
 change takes its old standing away and adds the new one, so the tables always hold the sum of
 every ticket's standing as it is now. A *step* (`add_step`: returned, escalated, resolved) and a
 *rating* (`add_rating`) add what happened when it happened. `rebuild` computes the same sums from
-the tickets, their audit trails and their ratings, so maintained and rebuilt tables agree.
+the tickets, their audit trails and their ratings, so maintained and rebuilt tables agree. A
+transaction's additions are summed as it goes and written just before it commits (`pending`).
 
 Which day a counter is filed under: a ticket's standing under the day it was received (the
 completion figures under the day it is due, handling time under the day it was resolved); a
@@ -20,8 +21,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, event, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from services.db import add_to_rows
 from services.workdays import WorkCalendar
@@ -225,6 +227,40 @@ def _table(entity: type[Any]) -> Table:
     return table
 
 
+_PENDING = "stats_pending"
+_HOOKED = "stats_hooked"
+
+
+def pending(session: AsyncSession) -> Tally:
+    """The transaction's additions, written once just before it commits: one statement per table,
+    its rows in key order, so concurrent transactions lock summary rows in the same order (no
+    deadlock) and hold them only for the commit. A rollback forgets them."""
+    sync = session.sync_session
+    tally: Tally | None = sync.info.get(_PENDING)
+    if tally is None:
+        tally = sync.info[_PENDING] = Tally()
+        if not sync.info.get(_HOOKED):
+            event.listen(sync, "before_commit", _write_pending)
+            event.listen(sync, "after_soft_rollback", _forget_pending)
+            sync.info[_HOOKED] = True
+    return tally
+
+
+def _write_pending(sync: Session) -> None:
+    tally: Tally | None = sync.info.pop(_PENDING, None)
+    if tally is None:
+        return
+    dialect = sync.get_bind().dialect.name
+    for entity, rows in zip((StatsDepartmentDay, StatsHandlingDay, StatsHotSpotDay), tally.rows(), strict=True):
+        if rows:
+            sync.execute(add_to_rows(dialect, _table(entity), rows))
+
+
+def _forget_pending(sync: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.parent is None:
+        sync.info.pop(_PENDING, None)
+
+
 async def write(db: AsyncSession | AsyncConnection, tally: Tally) -> None:
     """Add the tally to the tables in the caller's transaction."""
     dialect = db.dialect.name if isinstance(db, AsyncConnection) else db.get_bind().dialect.name
@@ -250,7 +286,7 @@ async def record_change(
 ) -> None:
     """Move the tables with one audited change of a ticket: its standing before and after, and the
     step. `contributor`: the co-department contributing to the joint review in this change."""
-    tally = Tally()
+    tally = pending(session)
     joint = bool(before["co_department_codes"] or after["co_department_codes"])
     earlier = await contributions_of(session, after["id"]) if joint else {}
     now = dict(earlier)
@@ -260,7 +296,6 @@ async def record_change(
     add_ticket(tally, before, earlier, calendar, -1)
     add_ticket(tally, after, now, calendar, 1)
     add_step(tally, before, after, at=at, zone=ZoneInfo(calendar.tz))
-    await write(session, tally)
 
 
 def creation_tally(tickets: Iterable[Values], calendar: WorkCalendar) -> Tally:

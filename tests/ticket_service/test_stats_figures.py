@@ -26,125 +26,25 @@ Department fgw leads six tickets received on 30 September (and returned a sevent
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.principals import Principal, Role
 from tests.conftest import Platform
 from tests.ticket_service.helpers import API, E1, E2
-from tests.ticket_service.test_stats_summary import summary_rows
-from ticket_service import adjudication, calendar_service, lifecycle, stats_summary
-from ticket_service.actions import ActionInput, apply_action
-from ticket_service.calendar_service import CalendarCache
-from ticket_service.changes import TicketChange, flag_overdue
-from ticket_service.context import TicketContext
-from ticket_service.creation import TicketDraft, create_tickets
-from ticket_service.feedback import rate_locked
-from ticket_service.models import Ticket
-from ticket_service.numbers import TicketNumbers
-from ticket_service.sla_rules import SlaPolicy
+from tests.ticket_service.stats_helpers import (
+    CZJ,
+    DISPATCHER,
+    FGW,
+    FIRMS,
+    SUPERVISOR,
+    History,
+    at,
+    summary_rows,
+)
+from ticket_service import adjudication, stats_summary
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 PERIOD = {"start": "2026-09-28", "end": "2026-10-16"}
-DISPATCHER = Principal(subject="dispatcher", role=Role.DISPATCHER)
-SUPERVISOR = Principal(subject="supervisor", role=Role.SUPERVISOR)
-SYSTEM = Principal(subject="sla-worker", role=Role.SYSTEM)
-FGW = Principal(subject="staff-fgw", role=Role.STAFF, department_code="fgw")
-CZJ = Principal(subject="staff-czj", role=Role.STAFF, department_code="czj")
-FIRMS = {
-    E1: Principal(subject="enterprise-1", role=Role.ENTERPRISE, enterprise_id=E1),
-    E2: Principal(subject="enterprise-2", role=Role.ENTERPRISE, enterprise_id=E2),
-}
-
-
-def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=SHANGHAI).astimezone(UTC)
-
-
-class History:
-    """Tickets changed through the domain's one change path, at given instants."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.context = TicketContext(
-            catalog=None,  # type: ignore[arg-type]  # none of these steps asks the catalogue
-            calendar_cache=CalendarCache(),
-            numbers=TicketNumbers(reserve_ahead=False),
-            policy=SlaPolicy(),
-        )
-
-    async def calendar(self) -> Any:
-        return await calendar_service.load_calendar(self.session, cache=self.context.calendar_cache)
-
-    async def new(
-        self,
-        *,
-        enterprise: str = E1,
-        channel: str = "web",
-        received: datetime | None = None,
-        category: str | None = None,
-    ) -> str:
-        draft = TicketDraft(
-            kind="request",
-            channel=channel,
-            enterprise_id=enterprise,
-            title="用电增容审批进度咨询",
-            description="",
-            received_at=received or at(9, 30, 10),
-            department_code="fgw",
-            category_code=category,
-        )
-        (ticket,) = await create_tickets(
-            await self.session.connection(), context=self.context, principal=DISPATCHER, drafts=[draft]
-        )
-        return str(ticket.values["id"])
-
-    async def ticket(self, ticket_id: str) -> Ticket:
-        return (await self.session.execute(select(Ticket).where(Ticket.id == ticket_id))).scalar_one()
-
-    async def act(self, ticket_id: str, action: str, who: Principal, when: datetime, **data: Any) -> None:
-        await apply_action(
-            self.session,
-            ticket=await self.ticket(ticket_id),
-            action=lifecycle.Action(action),
-            principal=who,
-            data=ActionInput(**data),
-            calendar=await self.calendar(),
-            now=when,
-            policy=self.context.policy,
-        )
-
-    async def rate(self, ticket_id: str, rating: str, when: datetime) -> None:
-        ticket = await self.ticket(ticket_id)
-        await rate_locked(
-            self.session,
-            context=self.context,
-            ticket=ticket,
-            principal=FIRMS[str(ticket.enterprise_id)],
-            rating=rating,
-            comment="",
-            channel="web",
-            now=when,
-        )
-
-    async def flag_accept_overdue(self, ticket_id: str, when: datetime) -> None:
-        ticket = await self.ticket(ticket_id)
-        change = TicketChange(ticket)
-        flag_overdue(ticket, "accept")
-        await change.record(
-            self.session,
-            action="accept_overdue",
-            principal=SYSTEM,
-            note="",
-            now=when,
-            calendar=await self.calendar(),
-            policy=self.context.policy,
-            event_types=(),
-        )
 
 
 async def national_day_history(session: AsyncSession) -> dict[str, str]:
@@ -174,7 +74,7 @@ async def national_day_history(session: AsyncSession) -> dict[str, str]:
     await history.flag_accept_overdue(f, at(10, 9, 0, 1))
     await history.act(f, "escalate", SUPERVISOR, at(10, 9, 10))
     await history.act(g, "withdraw", FIRMS[E1], at(10, 8, 9))
-    await session.flush()
+    await session.commit()  # a savepoint of the test's transaction: the summary rows are written
     return ids
 
 
@@ -235,6 +135,7 @@ async def test_a_rating_ruled_unreasonable_leaves_the_denominator_but_stays_on_r
         reason="诉求超出政策范围",
         now=at(10, 14, 9),
     )
+    await session.commit()
     assert ruled["ruled_out"] and ruled["department_code"] == "fgw"
     fgw = await figures(platform, "fgw")
     assert fgw["satisfaction"] == ratio(3, 3, "rated_less_ruled_out")
@@ -285,6 +186,7 @@ async def test_hot_spots_per_week_with_the_change_from_the_week_before(
         ("energy", at(10, 11, 23, 59), E1),
     ]:
         await history.new(received=received, category=category, enterprise=enterprise)
+    await session.commit()
     response = await platform.client.get(
         f"{API}/stats/trends",
         params={"start": "2026-09-28", "end": "2026-10-11", "dimension": "category"},

@@ -3,39 +3,22 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.principals import Principal, Role
 from tests.conftest import Platform
 from tests.ticket_service.helpers import ACTION_BODY, API, E1, E2, act_ok, dispatch_request, order_one, rate
+from tests.ticket_service.stats_helpers import History, counter_totals, summary_rows
 from ticket_service import calendar_service, lifecycle, stats_summary
 from ticket_service.calendar_service import CalendarCache
-from ticket_service.models import StatsDepartmentDay, StatsHandlingDay, StatsHotSpotDay
 
 DEPARTMENTS = ("jxw", "kjj", "czj")
+STAFF_JXW = Principal(subject="staff-jxw", role=Role.STAFF, department_code="jxw")
 SEED = 20261001
 DETOURS = frozenset({"withdraw", "transfer", "escalate", "request-info", "reopen"})
-
-
-async def summary_rows(session: AsyncSession) -> dict[str, set[tuple[Any, ...]]]:
-    """Every non-zero row of the three tables."""
-    rows: dict[str, set[tuple[Any, ...]]] = {}
-    for entity in (StatsDepartmentDay, StatsHandlingDay, StatsHotSpotDay):
-        table = entity.__table__
-        assert isinstance(table, Table)
-        keys = {column.name for column in table.primary_key.columns}
-        counters = [column.name for column in table.columns if column.name not in keys]
-        found = (await session.execute(select(table))).mappings().all()
-        rows[table.name] = {tuple(row.values()) for row in found if any(row[name] for name in counters)}
-    return rows
-
-
-async def counter_totals(session: AsyncSession) -> dict[str, int]:
-    table = StatsDepartmentDay.__table__
-    rows = (await session.execute(select(table))).mappings().all()
-    return {name: sum(row[name] for row in rows) for name in stats_summary.DEPARTMENT_COUNTERS}
 
 
 def actors_for(ticket: dict[str, Any]) -> list[str]:
@@ -123,3 +106,27 @@ async def test_maintained_tables_equal_a_rebuild_after_a_random_history(
     read = await stats_summary.rebuild(session, calendar=calendar)
     assert read >= len(ids)
     assert await summary_rows(session) == maintained
+
+
+async def test_a_change_rolled_back_adds_nothing(platform: Platform, session: AsyncSession) -> None:
+    ticket = await dispatch_request(platform, department_code="jxw")
+    before = await counter_totals(session)
+    # A stale If-Match: the action fails after nothing is written, and the summary stays.
+    stale = await platform.client.post(
+        f"{API}/tickets/{ticket['id']}/accept",
+        json=ACTION_BODY[lifecycle.Action.ACCEPT],
+        headers={**await platform.auth("staff-jxw"), "If-Match": '"99"'},
+    )
+    assert stale.status_code == 412
+    # A rating of an unresolved ticket is refused: nothing counted.
+    assert (await rate(platform, "enterprise-1", ticket["id"], "satisfied")).status_code == 409
+    assert await counter_totals(session) == before
+    # A change made and then rolled back: its additions are forgotten with it.
+    history = History(session)
+    await history.act(ticket["id"], "accept", STAFF_JXW, datetime.now(UTC))
+    await session.rollback()
+    await session.commit()
+    assert await counter_totals(session) == before
+    await act_ok(platform, "staff-jxw", ticket["id"], "accept")
+    after = await counter_totals(session)
+    assert after["accepted_on_time"] == before["accepted_on_time"] + 1
