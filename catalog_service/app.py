@@ -8,9 +8,11 @@ from contextlib import AsyncExitStack
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
+from catalog_service.internal_routes import router as internal_router
 from catalog_service.models import CatalogOutboxEvent
 from catalog_service.routes import routers
 from catalog_service.settings import CatalogSettings
+from catalog_service.visits import VisitCounter, VisitCounterMiddleware, flush_until_stopped
 from services.app import State, create_service_app
 from services.http import create_http_client
 from services.metrics import watch_outbox
@@ -31,6 +33,27 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
     # The menu changes rarely and everyone reads it: anonymous reads come from memory for a
     # moment (writes through this process clear it at once). Tests reach it on app.state.
     read_cache = ReadCache(ttl_seconds=settings.read_cache_seconds)
+
+    visits = VisitCounter()
+
+    async def background(state: State, stack: AsyncExitStack) -> None:
+        await count_visits(state, stack)
+        await relay(state, stack)
+
+    async def count_visits(state: State, stack: AsyncExitStack) -> None:
+        """The visits counted in memory reach the database every few seconds, and at the end."""
+        state["visits"] = visits
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            flush_until_stopped(visits, state["database"], interval_seconds=settings.visit_flush_seconds, stop=stop)
+        )
+
+        async def finish() -> None:
+            stop.set()
+            await asyncio.wait_for(task, timeout=10)
+            await visits.flush(state["database"])
+
+        stack.push_async_callback(finish)
 
     async def relay(state: State, stack: AsyncExitStack) -> None:
         """Announcements leave through the outbox, relayed to the notification service."""
@@ -57,10 +80,14 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         title="965808 catalogue service",
         description="The service menu: departments, categories, items, policies and menu editions.",
         settings=settings,
-        routers=routers,
+        routers=[*routers, internal_router],
         tags=TAGS,
-        middleware=[Middleware(ReadCacheMiddleware, cache=read_cache)],
-        extra_lifespan=relay,
+        middleware=[
+            Middleware(VisitCounterMiddleware, counter=visits),
+            Middleware(ReadCacheMiddleware, cache=read_cache),
+        ],
+        extra_lifespan=background,
     )
     app.state.read_cache = read_cache
+    app.state.visits = visits
     return app

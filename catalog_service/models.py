@@ -88,3 +88,14 @@ class CatalogOutboxEvent(OutboxColumns, Base):
     """`menu.published` and `policy.published`, written in the publication's transaction."""
 
     __tablename__ = "catalog_outbox"
+
+
+class CatalogVisitDay(Base):
+    """How many times the catalogue (items, categories, menus) and the policies were read per
+    local day: the platform overview's "visits"."""
+
+    __tablename__ = "catalog_visit_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    visits: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,3 +17,6 @@ class CatalogSettings(ServiceSettings):
     relay_interval_seconds: float = Field(
         5.0, ge=0, le=300, description="How often published menus and policies are relayed; 0 turns the relay off."
     )
+    visit_flush_seconds: float = Field(
+        5.0, gt=0, le=300, description="How often the visits counted in memory are added to the database."
+    )

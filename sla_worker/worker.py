@@ -52,7 +52,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["catalog_http"] = create_http_client(
         replicas=settings.catalog_replicas, timeout=tickets.catalog_timeout_seconds
     )
-    ctx["catalog"] = CatalogClient(ctx["catalog_http"])
+    ctx["catalog"] = CatalogClient(ctx["catalog_http"], internal_token=settings.internal_token.get_secret_value())
     ctx["notify_http"] = create_http_client(
         replicas=settings.notification_replicas, timeout=settings.relay_timeout_seconds
     )

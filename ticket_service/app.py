@@ -10,7 +10,15 @@ from fastapi import FastAPI
 from services.app import State, create_service_app
 from services.http import create_http_client
 from services.queue import LazyQueue
-from ticket_service import calendar_routes, enterprise_routes, internal_routes, sla_routes, ticket_routes
+from ticket_service import (
+    adjudication_routes,
+    calendar_routes,
+    enterprise_routes,
+    internal_routes,
+    sla_routes,
+    stats_routes,
+    ticket_routes,
+)
 from ticket_service.calendar_service import CalendarCache
 from ticket_service.catalog_client import CatalogClient
 from ticket_service.context import TicketContext
@@ -24,6 +32,7 @@ TAGS = [
     {"name": "enterprises", "description": "Enterprises and their unified social credit codes."},
     {"name": "calendar", "description": "Working days (工作日), official holidays and make-up days; deadlines."},
     {"name": "sla", "description": "The 1-3-5 clock: sweeps by the SLA worker, and their status (督办)."},
+    {"name": "statistics", "description": "Department figures, the assessment's scorecards, fairness, trends."},
 ]
 
 
@@ -40,7 +49,7 @@ def create_app(
         )
         stack.push_async_callback(catalog_http.aclose)
         state["ticket_context"] = TicketContext(
-            catalog=CatalogClient(catalog_http),
+            catalog=CatalogClient(catalog_http, internal_token=settings.internal_token.get_secret_value()),
             calendar_cache=calendar_cache,
             numbers=TicketNumbers(reserve_ahead=state["database"].reserves_numbers_ahead),
             policy=settings.sla_policy(),
@@ -58,6 +67,8 @@ def create_app(
             calendar_routes.router,
             enterprise_routes.router,
             sla_routes.router,
+            stats_routes.router,
+            adjudication_routes.router,
             internal_routes.router,
         ],
         tags=TAGS,

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx
 
 from ticket_service.errors import CatalogUnavailable
+
+# A bound on a listing walk: 100 pages of 100 is far more departments than a city has.
+_MAX_PAGES = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +52,14 @@ class CatalogItem:
 class CatalogClient:
     """Reads the published catalogue as an anonymous caller would; short timeouts; 503 when down."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, internal_token: str = "") -> None:
         self.http = http
+        # The platform's own reads are not visits, and the internal figures need it.
+        self.headers = {"X-Internal-Token": internal_token} if internal_token else {}
 
-    async def _get(self, path: str) -> Any | None:
+    async def _get(self, path: str, params: dict[str, str] | None = None) -> Any | None:
         try:
-            response = await self.http.get(path)
+            response = await self.http.get(path, params=params, headers=self.headers)
         except httpx.TimeoutException as exc:
             raise CatalogUnavailable("timed out") from exc
         except httpx.HTTPError as exc:
@@ -83,6 +89,28 @@ class CatalogClient:
         """The category's default co-handling departments (used when a free request goes to joint review)."""
         body = await self._get(f"/api/v1/categories/{code}")
         return list(body.get("default_co_department_codes", [])) if body else []
+
+    async def department_codes(self) -> list[str]:
+        """Every active department's code, in the catalogue's order (all pages)."""
+        codes: list[str] = []
+        cursor: str | None = None
+        for _ in range(_MAX_PAGES):
+            path = "/api/v1/departments?limit=100" + (f"&cursor={cursor}" if cursor else "")
+            body = await self._get(path)
+            if not body:
+                break
+            codes += [item["code"] for item in body["items"]]
+            cursor = body.get("next_cursor")
+            if not cursor:
+                break
+        return codes
+
+    async def figures(self, start: date, end: date) -> dict[str, int]:
+        """Visits between two local days and what is published now (the platform overview)."""
+        body = await self._get("/internal/figures", {"start": start.isoformat(), "end": end.isoformat()})
+        if not isinstance(body, dict):
+            raise CatalogUnavailable("no figures")
+        return {key: int(value) for key, value in body.items()}
 
     async def department_exists(self, code: str) -> bool:
         return await self._get(f"/api/v1/departments/{code}") is not None

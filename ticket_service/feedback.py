@@ -7,7 +7,9 @@ records the rating and moves no version; an unsatisfied rating then reopens the 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.db import Reader, utcnow
 from services.errors import Forbidden
 from services.principals import Principal, Role
-from ticket_service import audit, calendar_service, lifecycle
+from ticket_service import audit, calendar_service, lifecycle, stats_summary
 from ticket_service.actions import ActionInput, apply_action, lock_for_change
 from ticket_service.context import TicketContext
 from ticket_service.errors import AlreadyRated, NotRatable
 from ticket_service.models import Feedback, Ticket
-from ticket_service.views import read_ticket
+from ticket_service.views import read_ticket, values_of
 
 RATABLE_STATUSES = frozenset({"resolved", "explained", "closed"})
 
@@ -52,6 +54,7 @@ async def rate_locked(
     rating: str,
     comment: str,
     channel: str,
+    now: datetime | None = None,
 ) -> Feedback:
     """Rate a locked ticket's latest resolution, once per resolution round."""
     if principal.role not in {Role.ENTERPRISE, Role.HOTLINE}:
@@ -65,7 +68,7 @@ async def rate_locked(
     )
     if existing.first() is not None:
         raise AlreadyRated()
-    now = utcnow()
+    now = now or utcnow()
     feedback = Feedback(
         ticket_id=ticket.id,
         resolution_round=ticket.resolution_round,
@@ -74,6 +77,8 @@ async def rate_locked(
         created_by=principal.subject,
         channel=channel,
         created_at=now,
+        department_code=ticket.department_code,
+        ruled_out=False,
     )
     session.add(feedback)
     link = audit.Link(
@@ -86,6 +91,8 @@ async def rate_locked(
         changes={"rating": (None, rating)},
     )
     await audit.append_event(session, ticket_id=ticket.id, link=link)
+    zone = ZoneInfo(context.calendar_cache.tz)
+    stats_summary.add_rating(stats_summary.pending(session), rating_values(feedback), values_of(ticket), zone, 1)
     await session.flush()
     if rating == "unsatisfied":
         calendar = await calendar_service.load_calendar(session, cache=context.calendar_cache)
@@ -100,6 +107,16 @@ async def rate_locked(
             policy=context.policy,
         )
     return feedback
+
+
+def rating_values(feedback: Feedback) -> dict[str, Any]:
+    """What the statistics count of a rating."""
+    return {
+        "department_code": feedback.department_code,
+        "created_at": feedback.created_at,
+        "rating": feedback.rating,
+        "ruled_out": feedback.ruled_out,
+    }
 
 
 async def feedback_shown_to(db: Reader, *, ticket_id: str, principal: Principal) -> list[dict[str, Any]]:
