@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,10 +75,18 @@ def _pg_bin(name: str) -> str:
     return found[-1] if found else (shutil.which(name) or name)
 
 
+def _as_postgres_user() -> list[str]:
+    """PostgreSQL refuses to run as root: as root, its commands run as the `postgres` user."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
 @dataclass
 class ThrowawayPostgres:
-    directory: Path
+    """A cluster of its own in a fresh directory under the system's temporary directory (one
+    the `postgres` user can reach when the tests run as root); `remove()` deletes it."""
+
     port: int = field(default_factory=free_port)
+    directory: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="throwaway-pg-")))
 
     @property
     def data(self) -> Path:
@@ -87,12 +96,23 @@ class ThrowawayPostgres:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
 
     def init(self) -> ThrowawayPostgres:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, user="postgres", group="postgres")
         subprocess.run(
-            [_pg_bin("initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"],
+            [
+                *_as_postgres_user(),
+                _pg_bin("initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ],
             check=True,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
             env={**os.environ, "LC_ALL": "C"},
         )
         return self
@@ -103,15 +123,30 @@ class ThrowawayPostgres:
             " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
         subprocess.run(
-            [_pg_bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.directory / "log"), "-w", "start"],
+            [
+                *_as_postgres_user(),
+                _pg_bin("pg_ctl"),
+                "-D",
+                str(self.data),
+                "-o",
+                options,
+                "-l",
+                str(self.directory / "log"),
+                "-w",
+                "start",
+            ],
             check=True,
             stdout=subprocess.DEVNULL,
         )
 
     def stop(self, mode: str = "fast") -> None:
         subprocess.run(
-            [_pg_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"],
+            [*_as_postgres_user(), _pg_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"],
             check=False,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+
+    def remove(self) -> None:
+        self.stop("immediate")
+        shutil.rmtree(self.directory, ignore_errors=True)
