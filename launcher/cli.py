@@ -32,14 +32,22 @@ from launcher.processes import (
 )
 from launcher.registry import PUBLIC_ENTRY
 from launcher.seeding import seed
+from services.db import is_sqlite
 from services.settings import PROJECT_ROOT, SharedSettings
 from ticket_service.stats_rebuild import rebuild_summaries
 
+REPLICAS_NEED_POSTGRESQL = (
+    "[run] --replicas needs PostgreSQL (DATABASE_URL=postgresql+asyncpg://...): SQLite is one file that"
+    " one machine's processes take turns to write, so replicas would only queue on its lock"
+)
 # A replica that exits again this soon after a restart waits before the next one.
 RESTART_BACKOFF_SECONDS = 1.0
 
 
 def run(settings: SharedSettings, *, replicas: int = 1, port_step: int = DEFAULT_PORT_STEP) -> int:
+    if replicas > 1 and is_sqlite(settings.effective_database_url):
+        print(REPLICAS_NEED_POSTGRESQL, file=sys.stderr)
+        return 2
     embedded: EmbeddedRedis | None = None
     env = dict(os.environ)
     if not settings.redis_url:

@@ -29,7 +29,7 @@ from services.db import create_engine, create_sessionmaker, utcnow
 from services.http import create_http_client
 from services.metrics import MetricsServer
 from services.observability import configure_logging
-from services.redis import arq_redis_settings
+from services.redis import worker_redis_settings
 
 logger = structlog.get_logger("notification_worker")
 Clock = Callable[[], datetime]
@@ -129,7 +129,7 @@ def create_worker(settings: NotificationSettings | None = None, **overrides: Any
         "cron_jobs": [cron(deliver_due, name="cron:deliver_due", second=set(range(60)), unique=True, timeout=timeout)],
         "on_startup": startup,
         "on_shutdown": close_context,
-        "redis_settings": arq_redis_settings(settings.effective_redis_url),
+        "redis_settings": worker_redis_settings(settings.effective_redis_url),
         "queue_name": settings.worker_queue_name,
         "job_timeout": timeout,
         "max_jobs": settings.worker_max_jobs,

@@ -110,7 +110,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("json_serializer", _json_text)
     if is_sqlite(url):
         database = make_url(url).database
-        if database and database != ":memory:":
+        # `file:...?mode=ro&uri=true` names an existing file to open read-only.
+        if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         _configure_sqlite(engine)

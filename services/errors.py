@@ -7,8 +7,10 @@ traceback ever leaves the process.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import socket
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -127,6 +129,8 @@ class DatabaseUnavailable(UpstreamUnavailable):
 UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P", "53", "25006")
 UNAVAILABLE_SQLITE_MESSAGES = ("disk is full", "readonly database", "unable to open database file", "disk i/o error")
 DATABASE_RETRY_AFTER_SECONDS = 5
+# What connecting to a database that is down raises before the driver wraps anything.
+UNREACHABLE_OS_ERRORS = (ConnectionError, TimeoutError, socket.gaierror)
 
 
 def database_unavailable(exc: BaseException) -> DatabaseUnavailable | None:
@@ -135,23 +139,26 @@ def database_unavailable(exc: BaseException) -> DatabaseUnavailable | None:
     sqlstate = str(getattr(original, "sqlstate", "") or "")
     if not (sqlstate or isinstance(exc, (DBAPIError, PoolTimeout, OSError))):
         return None
+    if isinstance(exc, OSError) and not isinstance(exc, UNREACHABLE_OS_ERRORS) and exc.errno != errno.ENOSPC:
+        return None
     message = str(original).lower()
     if sqlstate == "25006" or "read-only" in message or "readonly" in message:
-        reason = "it accepts no writes at the moment (read-only)"
+        reason = "it accepts no writes at the moment (read-only). Nothing was changed"
     elif sqlstate == "53100" or "disk is full" in message or "no space left" in message:
-        reason = "its disk is full"
+        reason = "its disk is full. Nothing was changed"
     elif (
-        isinstance(exc, (PoolTimeout, OSError))
+        isinstance(exc, (PoolTimeout, *UNREACHABLE_OS_ERRORS))
         or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
         or sqlstate.startswith(UNAVAILABLE_SQLSTATE_PREFIXES)
         or any(text in message for text in UNAVAILABLE_SQLITE_MESSAGES)
         or type(original).__name__ in {"ConnectionDoesNotExistError", "InterfaceError", "CannotConnectNowError"}
     ):
+        # The connection may have dropped during a commit: the write may or may not have happened.
         reason = "it cannot be reached"
     else:
         return None
     return DatabaseUnavailable(
-        f"The database is unavailable: {reason}. Nothing was changed; retry shortly.",
+        f"The database is unavailable: {reason}; retry shortly.",
         headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
     )
 

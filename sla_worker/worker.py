@@ -24,7 +24,7 @@ from services.db import create_engine, create_sessionmaker, database_for
 from services.http import create_http_client
 from services.metrics import MetricsServer
 from services.observability import configure_logging
-from services.redis import arq_redis_settings
+from services.redis import arq_redis_settings, worker_redis_settings
 from sla_worker.metrics import SlaWorkerMetrics, create_sla_worker_metrics
 from sla_worker.settings import WorkerSettings
 from ticket_service import sla
@@ -184,7 +184,7 @@ def create_worker(settings: WorkerSettings | None = None, **overrides: Any) -> W
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,
-        "redis_settings": redis_settings(settings),
+        "redis_settings": worker_redis_settings(settings.effective_redis_url),
         "queue_name": settings.queue_name,
         "job_timeout": timeout,
         "max_jobs": settings.max_jobs,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+
 import httpx
+import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from services.errors import Conflict, install_problem_handlers
+from services.errors import Conflict, database_unavailable, install_problem_handlers
 
 
 class Body(BaseModel):
@@ -85,3 +88,22 @@ async def test_unknown_route_and_method_are_problems() -> None:
         wrong_method = await client.delete("/body")
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
     assert (wrong_method.status_code, wrong_method.json()["code"]) == (405, "method_not_allowed")
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (ConnectionRefusedError(111, "Connect call failed"), "cannot be reached"),
+        (OSError(errno.ENOSPC, "No space left on device"), "disk is full"),
+        (FileNotFoundError(2, "no such file"), None),
+        (ValueError("the field is read-only"), None),
+    ],
+)
+def test_only_errors_of_the_database_itself_are_answered_as_it_being_unavailable(
+    error: Exception, reason: str | None
+) -> None:
+    problem = database_unavailable(error)
+    if reason is None:
+        assert problem is None
+    else:
+        assert problem is not None and problem.status == 503 and reason in str(problem.to_body()["detail"])
