@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -206,3 +207,20 @@ async def test_the_catalogue_reports_its_outbox_backlog_at_scrape_time(platform:
     )
     assert samples(waiting, "outbox_oldest_unrelayed_age_seconds")[labels] >= 86_400
     assert samples(relayed, "outbox_oldest_unrelayed_age_seconds")[labels] < 86_400
+
+
+async def test_metrics_turned_off_are_neither_served_nor_counted(tmp_path: Path) -> None:
+    settings = CatalogSettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}",
+        relay_interval_seconds=0,
+        log_json=False,
+        metrics_enabled=False,
+    )
+    app = create_catalog_app(settings)
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://catalog") as client,
+    ):
+        assert (await client.get("/health/live")).status_code == 200
+        assert (await client.get("/metrics")).status_code == 404
+    assert samples(generate_latest(app.state.metrics.registry).decode(), "http_requests_total") == {}
