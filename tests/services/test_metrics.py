@@ -55,8 +55,17 @@ async def test_every_service_counts_its_requests_by_route_template_and_status(pl
     assert after.headers["content-type"].startswith("text/plain; version=")
     gained = requests_of(after.text, "/health/live", "200") - requests_of(before, "/health/live", "200")
     assert gained == 3
-    histogram = samples(after.text, "http_request_duration_seconds_count")
-    assert histogram[(("method", "GET"), ("route", "/health/live"), ("status", "200"))] >= 3
+    labels = (("method", "GET"), ("route", "/health/live"), ("status", "200"))
+    count = samples(after.text, "http_request_duration_seconds_count")[labels]
+    assert count >= 3
+    buckets = {
+        dict(key)["le"]: value
+        for key, value in samples(after.text, "http_request_duration_seconds_bucket").items()
+        if tuple(item for item in key if item[0] != "le") == labels
+    }
+    ordered = [buckets[le] for le in sorted(buckets, key=lambda le: float(le))]
+    assert ordered == sorted(ordered) and buckets["+Inf"] == count
+    assert 0 < samples(after.text, "http_request_duration_seconds_sum")[labels] < count * 10
     # The pool the service's engine uses, read at scrape time.
     assert samples(after.text, "db_pool_size")[()] >= 1
     assert set(samples(after.text, "db_pool_connections")) == {(("state", "checked_out"),), (("state", "idle"),)}
