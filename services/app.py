@@ -67,9 +67,10 @@ def install_edge_middleware(
     request context (request id, access log). `route_of` names routes FastAPI does not serve."""
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, hsts_max_age_seconds=settings.hsts_max_age_seconds)
-    app.add_middleware(
-        MetricsMiddleware, metrics=metrics, token=settings.metrics_token.get_secret_value(), route_of=route_of
-    )
+    if settings.metrics_enabled:
+        app.add_middleware(
+            MetricsMiddleware, metrics=metrics, token=settings.metrics_token.get_secret_value(), route_of=route_of
+        )
     app.add_middleware(RequestContextMiddleware)
 
 

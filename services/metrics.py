@@ -19,14 +19,15 @@ import asyncio
 import hmac
 import ipaddress
 import time
+from bisect import bisect_left
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any
+from itertools import accumulate
 
 import structlog
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
-from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
@@ -72,25 +73,53 @@ class PoolCollector(Collector):
         return [size, connections, overflow]
 
 
+class RequestCollector(Collector):
+    """Request counts and latency histograms, kept as plain numbers and turned into metric
+    families only when scraped. The event loop's one thread both observes and scrapes, so no
+    lock is taken: the per-request cost is a dictionary lookup, a bisection and three additions
+    (prometheus-client's labelled Counter and Histogram take a lock for each of those)."""
+
+    def __init__(self, buckets: Sequence[float] = LATENCY_BUCKETS) -> None:
+        self.bounds = tuple(sorted(buckets))
+        # (route, method, status) -> [count, sum of seconds, one count per bucket and +Inf]
+        self.series: dict[tuple[str, str, int], list[float]] = {}
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        key = (route, method, status)
+        series = self.series.get(key)
+        if series is None:
+            series = self.series[key] = [0.0] * (len(self.bounds) + 3)
+        series[0] += 1
+        series[1] += seconds
+        series[2 + bisect_left(self.bounds, seconds)] += 1
+
+    def collect(self) -> Iterable[Metric]:
+        labels = ["route", "method", "status"]
+        requests = CounterMetricFamily(
+            "http_requests", "HTTP requests answered, by route template, method and status.", labels=labels
+        )
+        latency = HistogramMetricFamily(
+            "http_request_duration_seconds",
+            "Time from a request's arrival to its answer's end, by route template, method and status.",
+            labels=labels,
+        )
+        names = [repr(float(bound)) for bound in self.bounds] + ["+Inf"]
+        for (route, method, status), series in list(self.series.items()):
+            values = [route, method, str(status)]
+            requests.add_metric(values, series[0])
+            cumulative = list(accumulate(series[2:]))
+            latency.add_metric(values, list(zip(names, cumulative, strict=True)), sum_value=series[1])
+        return [requests, latency]
+
+
 class Metrics:
     """One process's registry and its request metrics."""
 
     def __init__(self, service: str) -> None:
         self.service = service
         self.registry = CollectorRegistry(auto_describe=False)
-        self.requests = Counter(
-            "http_requests",
-            "HTTP requests answered, by route template, method and status.",
-            ["route", "method", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "http_request_duration_seconds",
-            "Time from a request's arrival to its answer's end, by route template, method and status.",
-            ["route", "method", "status"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
+        self.http = RequestCollector()
+        self.registry.register(self.http)
         self.refresh_failures = Counter(
             "metrics_refresh_failures",
             "Scrape-time figures that could not be read (their previous value was served).",
@@ -101,9 +130,7 @@ class Metrics:
         self.registry.register(self.pool)
         self._refreshers: dict[str, Refresher] = {}
         self._gauges: dict[str, Gauge] = {}
-        # (route, method, status) -> the counter and histogram children: labels() takes a lock
-        # and builds a tuple each call; the label space is bounded, so the children are kept.
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self.observe = self.http.observe
 
     def watch_pool(self, engine: AsyncEngine) -> None:
         self.pool.engine = engine
@@ -118,15 +145,6 @@ class Metrics:
         if name not in self._gauges:
             self._gauges[name] = Gauge(name, documentation, labels, registry=self.registry)
         return self._gauges[name]
-
-    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        key = (route, method, status)
-        children = self._children.get(key)
-        if children is None:
-            labels = (route, method, str(status))
-            children = self._children[key] = (self.requests.labels(*labels), self.latency.labels(*labels))
-        children[0].inc()
-        children[1].observe(seconds)
 
     async def render(self) -> bytes:
         for figure, refresh in self._refreshers.items():
@@ -194,17 +212,20 @@ def matched_route(scope: Scope) -> str | None:
 
 def prefix_route_of(prefixes: Sequence[str]) -> RouteOf:
     """A route label for paths served under fixed prefixes (the gateway's proxied paths):
-    the prefix itself, or `<prefix>/*` below it."""
-    ordered = sorted((prefix.rstrip("/") for prefix in prefixes), key=len, reverse=True)
+    the prefix itself, or `<prefix>/*` below it. One split and one set lookup per prefix depth."""
+    by_depth: dict[int, set[str]] = {}
+    for prefix in prefixes:
+        trimmed = prefix.rstrip("/")
+        by_depth.setdefault(trimmed.count("/"), set()).add(trimmed)
+    depths = sorted(by_depth, reverse=True)
 
     def route_of(scope: Scope) -> str | None:
         path: str = scope["path"]
-        for prefix in ordered:
-            if path.startswith(prefix):
-                if len(path) == len(prefix):
-                    return prefix
-                if path[len(prefix)] == "/":
-                    return prefix + "/*"
+        for depth in depths:
+            parts = path.split("/", depth + 1)
+            head = "/".join(parts[: depth + 1])
+            if len(parts) > depth and head in by_depth[depth]:
+                return head if len(parts) == depth + 1 else head + "/*"
         return None
 
     return route_of

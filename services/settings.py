@@ -102,6 +102,9 @@ class SharedSettings(BaseSettings):
     # Who reads `/metrics` besides a loopback caller connecting directly (services.metrics):
     # one showing `Authorization: Bearer <METRICS_TOKEN>`. Empty: loopback callers only.
     metrics_token: SecretStr = Field(SecretStr(""), validation_alias=_env("METRICS_TOKEN"))
+    # Off, an HTTP process neither times its requests nor serves `/metrics` (benchmarks/gateway_cost.py
+    # measures what they cost the gateway's hot path).
+    metrics_enabled: bool = Field(True, validation_alias=_env("METRICS_ENABLED"))
 
     @property
     def catalog_replicas(self) -> list[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -54,8 +55,17 @@ async def test_every_service_counts_its_requests_by_route_template_and_status(pl
     assert after.headers["content-type"].startswith("text/plain; version=")
     gained = requests_of(after.text, "/health/live", "200") - requests_of(before, "/health/live", "200")
     assert gained == 3
-    histogram = samples(after.text, "http_request_duration_seconds_count")
-    assert histogram[(("method", "GET"), ("route", "/health/live"), ("status", "200"))] >= 3
+    labels = (("method", "GET"), ("route", "/health/live"), ("status", "200"))
+    count = samples(after.text, "http_request_duration_seconds_count")[labels]
+    assert count >= 3
+    buckets = {
+        dict(key)["le"]: value
+        for key, value in samples(after.text, "http_request_duration_seconds_bucket").items()
+        if tuple(item for item in key if item[0] != "le") == labels
+    }
+    ordered = [buckets[le] for le in sorted(buckets, key=lambda le: float(le))]
+    assert ordered == sorted(ordered) and buckets["+Inf"] == count
+    assert 0 < samples(after.text, "http_request_duration_seconds_sum")[labels] < count * 10
     # The pool the service's engine uses, read at scrape time.
     assert samples(after.text, "db_pool_size")[()] >= 1
     assert set(samples(after.text, "db_pool_connections")) == {(("state", "checked_out"),), (("state", "idle"),)}
@@ -206,3 +216,20 @@ async def test_the_catalogue_reports_its_outbox_backlog_at_scrape_time(platform:
     )
     assert samples(waiting, "outbox_oldest_unrelayed_age_seconds")[labels] >= 86_400
     assert samples(relayed, "outbox_oldest_unrelayed_age_seconds")[labels] < 86_400
+
+
+async def test_metrics_turned_off_are_neither_served_nor_counted(tmp_path: Path) -> None:
+    settings = CatalogSettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}",
+        relay_interval_seconds=0,
+        log_json=False,
+        metrics_enabled=False,
+    )
+    app = create_catalog_app(settings)
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://catalog") as client,
+    ):
+        assert (await client.get("/health/live")).status_code == 200
+        assert (await client.get("/metrics")).status_code == 404
+    assert samples(generate_latest(app.state.metrics.registry).decode(), "http_requests_total") == {}
