@@ -38,6 +38,7 @@ seed: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/workdays.py
 	$(BIN)/python benchmarks/gateway.py
+	$(BIN)/python benchmarks/admission.py
 	$(BIN)/python benchmarks/tickets.py
 	$(BIN)/python benchmarks/sweep.py
 	$(BIN)/python benchmarks/webhooks.py
