@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/workdays.py
 	$(BIN)/python benchmarks/gateway.py
 	$(BIN)/python benchmarks/gateway_cost.py
+	$(BIN)/python benchmarks/admission.py
 	$(BIN)/python benchmarks/tickets.py
 	$(BIN)/python benchmarks/sweep.py
 	$(BIN)/python benchmarks/webhooks.py

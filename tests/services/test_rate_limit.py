@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import structlog
 
+from launcher.embedded_redis import EmbeddedRedis
 from services.rate_limit import Allowance, RateLimiter
 from services.redis import create_redis
 
@@ -70,3 +72,19 @@ async def test_after_redis_fails_the_limiter_admits_unchecked_for_a_pause() -> N
             assert len(logs) == 2  # it asked Redis again after the pause
     finally:
         await down.aclose()
+
+
+async def test_a_redis_that_forgot_the_script_is_taught_it_again(tmp_path: Path) -> None:
+    # A Redis of its own: flushing the scripts of the shared one would touch every other user.
+    embedded = EmbeddedRedis(tmp_path).start()
+    redis = create_redis(embedded.url)
+    try:
+        limiter = RateLimiter(redis)
+        for also_read in (None, "some-key"):  # one command, and the pipeline with a read
+            await redis.script_flush()
+            verdict = await limiter.check([("k", ONE_A_SECOND)], also_read=also_read, now_ms=1_000)
+            assert verdict.checked and verdict.allowed
+        assert (await limiter.peek("k", ONE_A_SECOND, now_ms=1_000)).remaining == 0
+    finally:
+        await redis.aclose()
+        embedded.stop()
