@@ -11,9 +11,12 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp
 
+from gateway.board import Board
+from gateway.catalog_client import CatalogDepartments
 from gateway.proxy import AiohttpUpstream, ProxyMiddleware
 from gateway.routes import router
 from gateway.settings import GatewaySettings
+from gateway.stats_client import StatsClient
 from services.app import install_edge_middleware, open_base_state, telemetry_config
 from services.errors import install_problem_handlers
 from services.http import create_http_client
@@ -107,6 +110,11 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
                 "upstream_clients": clients,
                 "gateway_openapi": rewrite_problem_responses(own),
                 "openapi_cache": {},
+                "board": Board(
+                    StatsClient(clients["tickets"], settings=settings),
+                    CatalogDepartments(clients["catalog"]),
+                    settings.board_cache_seconds,
+                ),
             }
 
     app = FastAPI(

@@ -28,3 +28,12 @@ class InvalidAccountLink(Unprocessable):
         super().__init__(
             detail, code="invalid_account_link", errors=[{"loc": ["body", field], "msg": detail, "type": "invalid"}]
         )
+
+
+class InvalidPeriod(Unprocessable):
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(
+            f"{field}: {detail}.",
+            code="invalid_period",
+            errors=[{"loc": ["query", field], "msg": detail, "type": "invalid_period"}],
+        )

@@ -26,3 +26,6 @@ class GatewaySettings(ServiceSettings):
     login_failures_per_minute_per_ip: float = Field(
         10.0, gt=0, le=100_000, description="How fast a client address's failed-login allowance refills."
     )
+    board_cache_seconds: float = Field(
+        30.0, ge=0, le=3600, description="How long the public board reuses the statistics it read for a period."
+    )
