@@ -10,7 +10,14 @@ from fastapi import FastAPI
 from services.app import State, create_service_app
 from services.http import create_http_client
 from services.queue import LazyQueue
-from ticket_service import calendar_routes, enterprise_routes, internal_routes, sla_routes, ticket_routes
+from ticket_service import (
+    calendar_routes,
+    enterprise_routes,
+    internal_routes,
+    sla_routes,
+    stats_routes,
+    ticket_routes,
+)
 from ticket_service.calendar_service import CalendarCache
 from ticket_service.catalog_client import CatalogClient
 from ticket_service.context import TicketContext
@@ -24,6 +31,7 @@ TAGS = [
     {"name": "enterprises", "description": "Enterprises and their unified social credit codes."},
     {"name": "calendar", "description": "Working days (工作日), official holidays and make-up days; deadlines."},
     {"name": "sla", "description": "The 1-3-5 clock: sweeps by the SLA worker, and their status (督办)."},
+    {"name": "statistics", "description": "Department figures, the assessment's scorecards, fairness, trends."},
 ]
 
 
@@ -58,6 +66,7 @@ def create_app(
             calendar_routes.router,
             enterprise_routes.router,
             sla_routes.router,
+            stats_routes.router,
             internal_routes.router,
         ],
         tags=TAGS,

@@ -9,6 +9,9 @@ import httpx
 
 from ticket_service.errors import CatalogUnavailable
 
+# A bound on a listing walk: 100 pages of 100 is far more departments than a city has.
+_MAX_PAGES = 100
+
 
 @dataclass(frozen=True, slots=True)
 class CatalogItem:
@@ -83,6 +86,21 @@ class CatalogClient:
         """The category's default co-handling departments (used when a free request goes to joint review)."""
         body = await self._get(f"/api/v1/categories/{code}")
         return list(body.get("default_co_department_codes", [])) if body else []
+
+    async def department_codes(self) -> list[str]:
+        """Every active department's code, in the catalogue's order (all pages)."""
+        codes: list[str] = []
+        cursor: str | None = None
+        for _ in range(_MAX_PAGES):
+            path = "/api/v1/departments?limit=100" + (f"&cursor={cursor}" if cursor else "")
+            body = await self._get(path)
+            if not body:
+                break
+            codes += [item["code"] for item in body["items"]]
+            cursor = body.get("next_cursor")
+            if not cursor:
+                break
+        return codes
 
     async def department_exists(self, code: str) -> bool:
         return await self._get(f"/api/v1/departments/{code}") is not None

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.principals import Principal
 from services.workdays import SlaProfile, WorkCalendar
-from ticket_service import audit, outbox, sla_rules
+from ticket_service import audit, outbox, sla_rules, stats_summary
 from ticket_service.models import Ticket, TicketEvent
 from ticket_service.sla_rules import SlaPolicy
 from ticket_service.views import TICKET_COLUMNS, TicketValues, ticket_json, values_of
@@ -28,6 +28,7 @@ from ticket_service.views import TICKET_COLUMNS, TicketValues, ticket_json, valu
 # worker's schedule.
 UNAUDITED = frozenset({"updated_at", "version", "co_departments_text", "is_overdue", "sla_next_at", "sla_fired"})
 AUDITED_FIELDS = tuple(key for key in TICKET_COLUMNS if key not in UNAUDITED)
+CONTRIBUTE = "contribute"
 
 
 def audited_changes(before: TicketValues, after: TicketValues) -> dict[str, tuple[Any, Any]]:
@@ -130,4 +131,12 @@ class TicketChange:
         )
         event = await audit.append_event(session, ticket_id=ticket.id, link=link)
         await emit(session, values=after, event_types=event_types, at=now)
+        await stats_summary.record_change(
+            session,
+            before=self.before,
+            after=after,
+            contributor=principal.department_code if action == CONTRIBUTE else None,
+            at=now,
+            calendar=calendar,
+        )
         return event

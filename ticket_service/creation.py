@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from services.db import Base, Database, insert_together, utcnow
 from services.errors import Forbidden
 from services.principals import Principal, Role
 from services.workdays import SlaProfile, WorkCalendar
-from ticket_service import audit, calendar_service, idempotency, lifecycle, outbox, sla_rules
+from ticket_service import audit, calendar_service, idempotency, lifecycle, outbox, sla_rules, stats_summary
 from ticket_service.catalog_client import CatalogClient, CatalogItem
 from ticket_service.context import TicketContext
 from ticket_service.errors import (
@@ -34,7 +34,15 @@ from ticket_service.errors import (
     ItemUnavailable,
     UnknownCode,
 )
-from ticket_service.models import Enterprise, Order, OutboxEvent, Ticket, TicketEvent
+from ticket_service.models import (
+    Enterprise,
+    Order,
+    OutboxEvent,
+    StatsDepartmentDay,
+    StatsHotSpotDay,
+    Ticket,
+    TicketEvent,
+)
 from ticket_service.schemas import OrderRead, TicketCreate
 from ticket_service.sla_rules import SlaPolicy
 from ticket_service.views import NewTicket, ticket_json
@@ -45,6 +53,11 @@ MAX_BACKDATE = timedelta(days=30)
 # (an admin's edit), three in a row is a conflict.
 _CREATION_ATTEMPTS = 3
 _ENTERPRISE_SIZE = select(Enterprise.size).where(Enterprise.id == bindparam("enterprise_id"))
+_ENTERPRISE_FACTS = select(Enterprise.id, Enterprise.size, Enterprise.industry, Enterprise.park).where(
+    Enterprise.id.in_(bindparam("enterprise_ids", expanding=True))
+)
+# The enterprise as the statistics count it: size, industry, park.
+EnterpriseFacts = tuple[str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +85,14 @@ class TicketDraft:
 
 
 def _new_ticket(
-    draft: TicketDraft, *, number: str, calendar: WorkCalendar, policy: SlaPolicy, principal: Principal, now: datetime
+    draft: TicketDraft,
+    *,
+    number: str,
+    calendar: WorkCalendar,
+    policy: SlaPolicy,
+    principal: Principal,
+    now: datetime,
+    enterprise: EnterpriseFacts,
 ) -> dict[str, Any]:
     """A new ticket's column values (the columns left out take their defaults)."""
     deadlines = calendar.deadlines(draft.received_at, SlaProfile.parse(draft.sla_profile))
@@ -105,6 +125,9 @@ def _new_ticket(
         "sla_profile": draft.sla_profile,
         "hotline_call_id": draft.hotline_call_id,
         "caller_phone": draft.caller_phone,
+        "enterprise_size": enterprise[0],
+        "enterprise_industry": enterprise[1],
+        "enterprise_park": enterprise[2],
         "received_at": draft.received_at,
         "clock_started_at": draft.received_at,
         "paused_working_us": 0,
@@ -132,13 +155,22 @@ def _creation_rows(
     policy: SlaPolicy,
     principal: Principal,
     order: dict[str, Any] | None,
+    enterprises: Mapping[str, EnterpriseFacts],
 ) -> tuple[list[NewTicket], list[tuple[type[Base], dict[str, Any]]]]:
     now = utcnow()
     rows: list[tuple[type[Base], dict[str, Any]]] = [(Order, order)] if order else []
     created = []
     for draft, seq in zip(drafts, numbers, strict=True):
         number = f"T{now.astimezone(SHANGHAI):%Y%m%d}{seq:06d}"
-        ticket = _new_ticket(draft, number=number, calendar=calendar, policy=policy, principal=principal, now=now)
+        ticket = _new_ticket(
+            draft,
+            number=number,
+            calendar=calendar,
+            policy=policy,
+            principal=principal,
+            now=now,
+            enterprise=enterprises.get(draft.enterprise_id or "", _NO_ENTERPRISE),
+        )
         changes: dict[str, Any] = {"status": (None, ticket["status"]), "department_code": (None, draft.department_code)}
         if draft.received_at_given:
             changes["received_at"] = (None, draft.received_at)
@@ -175,20 +207,40 @@ async def create_tickets(
     sequence does."""
     cache = context.calendar_cache
     taken = await context.numbers.take(db, len(drafts))
+    enterprises = await _enterprise_facts(db, drafts)
     calendar = cache.calendar or await calendar_service.load_calendar(db, cache=cache)
     for _ in range(_CREATION_ATTEMPTS):
         created, rows = _creation_rows(
-            drafts, numbers=taken, calendar=calendar, policy=context.policy, principal=principal, order=order
+            drafts,
+            numbers=taken,
+            calendar=calendar,
+            policy=context.policy,
+            principal=principal,
+            order=order,
+            enterprises=enterprises,
         )
+        departments, _, hot_spots = stats_summary.creation_tally([ticket.values for ticket in created], calendar).rows()
         if await insert_together(
             db,
             rows,
             only_if=calendar_service.OVERLAY_UNCHANGED,
             parameters=calendar_service.unchanged_parameters(cache),
+            add_to=((StatsDepartmentDay, departments), (StatsHotSpotDay, hot_spots)),
         ):
             return created
         calendar = await calendar_service.load_calendar(db, cache=cache)
     raise CalendarChanging()
+
+
+_NO_ENTERPRISE: EnterpriseFacts = ("", "", "")
+
+
+async def _enterprise_facts(db: AsyncConnection, drafts: Sequence[TicketDraft]) -> dict[str, EnterpriseFacts]:
+    ids = sorted({draft.enterprise_id for draft in drafts if draft.enterprise_id})
+    if not ids:
+        return {}
+    rows = await db.execute(_ENTERPRISE_FACTS, {"enterprise_ids": ids})
+    return {row.id: (row.size, row.industry or "", row.park or "") for row in rows}
 
 
 async def _menu_items(catalog: CatalogClient, codes: Sequence[str], size: str) -> list[CatalogItem]:

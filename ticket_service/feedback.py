@@ -8,6 +8,7 @@ records the rating and moves no version; an unsatisfied rating then reopens the 
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.db import Reader, utcnow
 from services.errors import Forbidden
 from services.principals import Principal, Role
-from ticket_service import audit, calendar_service, lifecycle
+from ticket_service import audit, calendar_service, lifecycle, stats_summary
 from ticket_service.actions import ActionInput, apply_action, lock_for_change
 from ticket_service.context import TicketContext
 from ticket_service.errors import AlreadyRated, NotRatable
 from ticket_service.models import Feedback, Ticket
-from ticket_service.views import read_ticket
+from ticket_service.views import read_ticket, values_of
 
 RATABLE_STATUSES = frozenset({"resolved", "explained", "closed"})
 
@@ -74,6 +75,8 @@ async def rate_locked(
         created_by=principal.subject,
         channel=channel,
         created_at=now,
+        department_code=ticket.department_code,
+        ruled_out=False,
     )
     session.add(feedback)
     link = audit.Link(
@@ -86,6 +89,10 @@ async def rate_locked(
         changes={"rating": (None, rating)},
     )
     await audit.append_event(session, ticket_id=ticket.id, link=link)
+    tally = stats_summary.Tally()
+    zone = ZoneInfo(context.calendar_cache.tz)
+    stats_summary.add_rating(tally, rating_values(feedback), values_of(ticket), zone, 1)
+    await stats_summary.write(session, tally)
     await session.flush()
     if rating == "unsatisfied":
         calendar = await calendar_service.load_calendar(session, cache=context.calendar_cache)
@@ -100,6 +107,16 @@ async def rate_locked(
             policy=context.policy,
         )
     return feedback
+
+
+def rating_values(feedback: Feedback) -> dict[str, Any]:
+    """What the statistics count of a rating."""
+    return {
+        "department_code": feedback.department_code,
+        "created_at": feedback.created_at,
+        "rating": feedback.rating,
+        "ruled_out": feedback.ruled_out,
+    }
 
 
 async def feedback_shown_to(db: Reader, *, ticket_id: str, principal: Principal) -> list[dict[str, Any]]:

@@ -135,6 +135,11 @@ class Ticket(Base):
     # A hotline ticket: the call it came from (one ticket per call) and the number to call back.
     hotline_call_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     caller_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The enterprise as it was when the request came in: the fairness and hot-spot figures of a
+    # past period stay as they were when the enterprise's size, industry or park change later.
+    enterprise_size: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    enterprise_industry: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    enterprise_park: Mapped[str] = mapped_column(String(100), default="", server_default="")
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Deadlines count from here (receipt, or the last reopen), plus the working time spent paused.
     clock_started_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -203,6 +208,14 @@ class Feedback(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     channel: Mapped[str] = mapped_column(String(16), default="web")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The department whose resolution was rated (the lead then), which the rating counts for.
+    department_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # 不满意研判: a supervisor's ruling that an unsatisfied rating is unreasonable. The rating stays
+    # on the record; it leaves the satisfaction denominator.
+    ruled_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    ruled_out_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    ruled_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    ruled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class IdempotencyKey(Base):
@@ -234,3 +247,87 @@ class EnterpriseChange(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     # {field: {"from": old, "to": new}} for each audited field that changed
     changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+# Summary tables of the statistics (issue 13). Maintained in the transaction of every ticket
+# change (`stats_summary`), rebuilt from the tickets by `python -m launcher stats-rebuild`; the
+# scorecards read only these. A department's year is at most 366 days × sizes × channels rows.
+
+
+class StatsDepartmentDay(Base):
+    """Counters per lead department, day (Asia/Shanghai), enterprise size and channel. Which day a
+    counter is filed under depends on the counter: the day received, the day due, the day of the
+    step (see `stats_summary`)."""
+
+    __tablename__ = "stats_department_days"
+    # The ranking of every department reads a period across all of them.
+    __table_args__ = (Index("ix_stats_department_days_day", "day"),)
+
+    department_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    size: Mapped[str] = mapped_column(String(8), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    accepted_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    due: Mapped[int] = mapped_column(Integer, default=0)
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+    joint_led: Mapped[int] = mapped_column(Integer, default=0)
+    joint_joined: Mapped[int] = mapped_column(Integer, default=0)
+    joint_late: Mapped[int] = mapped_column(Integer, default=0)
+    overdue_open: Mapped[int] = mapped_column(Integer, default=0)
+    returned: Mapped[int] = mapped_column(Integer, default=0)
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    resolutions: Mapped[int] = mapped_column(Integer, default=0)
+    rated: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    ruled_out: Mapped[int] = mapped_column(Integer, default=0)
+    redo: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsHandlingDay(Base):
+    """How many resolutions per department and day took how long: `tenths` of working days."""
+
+    __tablename__ = "stats_handling_days"
+
+    department_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    tenths: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resolutions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsHotSpotDay(Base):
+    """Requests received per day by category, item, industry or park."""
+
+    __tablename__ = "stats_hot_spot_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class JointContribution(Base):
+    """When each co-department first contributed to a joint review (会办): lateness inside a joint
+    review counts against the department whose contribution was late."""
+
+    __tablename__ = "joint_contributions"
+
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    department_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ScoringScheme(Base):
+    """Append-only versions of the assessment's scoring scheme: each change is a new version,
+    with who made it, when and why; a scorecard names the version it used."""
+
+    __tablename__ = "scoring_schemes"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -25,6 +25,12 @@ class TicketSettings(ServiceSettings):
         0.5, gt=0, lt=5, description="Due-soon warnings this many working days before each deadline."
     )
     catalog_timeout_seconds: float = Field(2.0, gt=0, le=30)
+    stats_gap_threshold_points: float = Field(
+        5.0,
+        ge=0,
+        le=100,
+        description="Fairness: flag a gap between the best- and worst-served size past this many points.",
+    )
 
     def sla_policy(self) -> SlaPolicy:
         return SlaPolicy(

@@ -1,0 +1,354 @@
+"""The statistics' summary tables: what each ticket, step and rating adds to them, and writing it.
+
+A ticket's *standing* (`add_ticket`) is a function of its row (and its joint contributions): a
+change takes its old standing away and adds the new one, so the tables always hold the sum of
+every ticket's standing as it is now. A *step* (`add_step`: returned, escalated, resolved) and a
+*rating* (`add_rating`) add what happened when it happened. `rebuild` computes the same sums from
+the tickets, their audit trails and their ratings, so maintained and rebuilt tables agree.
+
+Which day a counter is filed under: a ticket's standing under the day it was received (the
+completion figures under the day it is due, handling time under the day it was resolved); a
+step or a rating under its own day. Days are local (the calendar's zone).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from services.db import add_to_rows
+from services.workdays import WorkCalendar
+from ticket_service.lifecycle import OPEN_STATUSES
+from ticket_service.models import (
+    Feedback,
+    JointContribution,
+    StatsDepartmentDay,
+    StatsHandlingDay,
+    StatsHotSpotDay,
+    Ticket,
+    TicketEvent,
+)
+
+DEPARTMENT_COUNTERS = (
+    "received",
+    "orders",
+    "accepted_on_time",
+    "resolved_on_time",
+    "due",
+    "completed",
+    "joint_led",
+    "joint_joined",
+    "joint_late",
+    "overdue_open",
+    "returned",
+    "escalations",
+    "resolutions",
+    "rated",
+    "satisfied",
+    "ruled_out",
+    "redo",
+)
+SATISFIED_RATINGS = frozenset({"satisfied", "basically_satisfied"})
+HOT_SPOT_DIMENSIONS = ("category", "item", "industry", "park")
+MAX_TENTHS = 9999
+_OPEN = frozenset(status.value for status in OPEN_STATUSES)
+_RESOLVED = frozenset({"resolved", "explained", "closed"})
+
+DepartmentKey = tuple[str, date, str, str]  # department, day, size, channel
+HandlingKey = tuple[str, date, int]  # department, day, tenths of working days
+HotSpotKey = tuple[date, str, str]  # day, dimension, key
+Contributions = Mapping[str, datetime]  # co-department -> its first contribution
+
+
+def _counters() -> defaultdict[str, int]:
+    return defaultdict(int)
+
+
+@dataclass
+class Tally:
+    """Additions to the summary tables, summed per row before they are written."""
+
+    departments: defaultdict[DepartmentKey, defaultdict[str, int]] = field(
+        default_factory=lambda: defaultdict(_counters)
+    )
+    handling: defaultdict[HandlingKey, int] = field(default_factory=lambda: defaultdict(int))
+    hot_spots: defaultdict[HotSpotKey, int] = field(default_factory=lambda: defaultdict(int))
+
+    def count(self, key: DepartmentKey, counter: str, sign: int) -> None:
+        self.departments[key][counter] += sign
+
+    def rows(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+        """The non-zero additions as rows of the three tables, in key order (so concurrent
+        writers lock rows in the same order)."""
+        departments = [
+            {
+                "department_code": key[0],
+                "day": key[1],
+                "size": key[2],
+                "channel": key[3],
+                **dict.fromkeys(DEPARTMENT_COUNTERS, 0),
+                **counters,
+            }
+            for key, counters in sorted(self.departments.items())
+            if any(counters.values())
+        ]
+        handling = [
+            {"department_code": key[0], "day": key[1], "tenths": key[2], "resolutions": n}
+            for key, n in sorted(self.handling.items())
+            if n
+        ]
+        hot_spots = [
+            {"day": key[0], "dimension": key[1], "key": key[2], "received": n}
+            for key, n in sorted(self.hot_spots.items())
+            if n
+        ]
+        return departments, handling, hot_spots
+
+
+def local_day(at: datetime, zone: ZoneInfo) -> date:
+    return at.astimezone(zone).date()
+
+
+def _late_co_departments(values: Mapping[str, Any], contributions: Contributions) -> list[str]:
+    """Co-departments whose contribution came after resolve_due, or never on a ticket resolved late."""
+    due = values["resolve_due"]
+    resolved_at = values.get("resolved_at")
+    late = []
+    for code in values["co_department_codes"] or ():
+        first = contributions.get(code)
+        if (first is not None and first > due) or (first is None and resolved_at is not None and resolved_at > due):
+            late.append(code)
+    return late
+
+
+def handling_tenths(values: Mapping[str, Any], calendar: WorkCalendar) -> int:
+    """Working time from the clock's start (receipt, or the last reopen) to resolution, in tenths
+    of a working day, paused time left out."""
+    spent = calendar.working_time_between(values["clock_started_at"], values["resolved_at"])
+    spent_us = spent.total_seconds() * 1_000_000 - (values["paused_working_us"] or 0)
+    day_us = calendar.working_day_length.total_seconds() * 1_000_000
+    return min(MAX_TENTHS, max(0, int(spent_us * 10 // day_us)))
+
+
+def add_ticket(
+    tally: Tally, values: Mapping[str, Any], contributions: Contributions, calendar: WorkCalendar, sign: int
+) -> None:
+    """Add (`sign` 1) or take away (-1) a ticket's standing."""
+    zone = ZoneInfo(calendar.tz)
+    lead = values["department_code"] or ""
+    size, channel = values["enterprise_size"] or "", values["channel"]
+    key = (lead, local_day(values["received_at"], zone), size, channel)
+    status = values["status"]
+    tally.count(key, "received", sign)
+    if values["kind"] == "order":
+        tally.count(key, "orders", sign)
+    accepted_at = values.get("accepted_at")
+    if accepted_at is not None and accepted_at <= values["accept_due"]:
+        tally.count(key, "accepted_on_time", sign)
+    late_co = _late_co_departments(values, contributions)
+    resolved_at = values.get("resolved_at")
+    if resolved_at is not None and (resolved_at <= values["resolve_due"] or late_co):
+        tally.count(key, "resolved_on_time", sign)
+    if status != "withdrawn":
+        due_key = (lead, local_day(values["resolve_due"], zone), size, channel)
+        tally.count(due_key, "due", sign)
+        if resolved_at is not None:
+            tally.count(due_key, "completed", sign)
+    co_departments = values["co_department_codes"] or ()
+    if co_departments:
+        tally.count(key, "joint_led", sign)
+        for code in co_departments:
+            tally.count((code, key[1], size, channel), "joint_joined", sign)
+        for code in late_co:
+            tally.count((code, key[1], size, channel), "joint_late", sign)
+    if values["is_overdue"] and status in _OPEN:
+        tally.count(key, "overdue_open", sign)
+    if resolved_at is not None and status in _RESOLVED:
+        handling_key = (lead, local_day(resolved_at, zone), handling_tenths(values, calendar))
+        tally.handling[handling_key] += sign
+
+
+def add_hot_spots(tally: Tally, values: Mapping[str, Any], zone: ZoneInfo) -> None:
+    """A new ticket's request by category, item, industry and park (those it names)."""
+    day = local_day(values["received_at"], zone)
+    keys = (
+        values["category_code"],
+        values["item_code"],
+        values["enterprise_industry"],
+        values["enterprise_park"],
+    )
+    for dimension, key in zip(HOT_SPOT_DIMENSIONS, keys, strict=True):
+        if key:
+            tally.hot_spots[(day, dimension, key)] += 1
+
+
+def add_step(
+    tally: Tally, before: Mapping[str, Any], after: Mapping[str, Any], *, at: datetime, zone: ZoneInfo
+) -> None:
+    """What one change did, filed under its day: a return (退单) counts for the department that
+    returned it, an escalation and a resolution for the lead of the time."""
+    size, channel = after["enterprise_size"] or "", after["channel"]
+    day = local_day(at, zone)
+    moved = before["status"] != after["status"]
+    if moved and after["status"] == "returned":
+        tally.count((before["department_code"] or "", day, size, channel), "returned", 1)
+    if moved and after["status"] == "escalated":
+        tally.count((before["department_code"] or "", day, size, channel), "escalations", 1)
+    if after["resolution_round"] > before["resolution_round"]:
+        tally.count((after["department_code"] or "", day, size, channel), "resolutions", 1)
+
+
+def add_rating(tally: Tally, rating: Mapping[str, Any], ticket: Mapping[str, Any], zone: ZoneInfo, sign: int) -> None:
+    """A rating, for the department whose resolution it rates, under the day it was given."""
+    key = (
+        rating["department_code"] or "",
+        local_day(rating["created_at"], zone),
+        ticket["enterprise_size"] or "",
+        ticket["channel"],
+    )
+    tally.count(key, "rated", sign)
+    if rating["rating"] in SATISFIED_RATINGS:
+        tally.count(key, "satisfied", sign)
+    if rating["rating"] == "unsatisfied":
+        tally.count(key, "redo", sign)
+    if rating["ruled_out"]:
+        tally.count(key, "ruled_out", sign)
+
+
+def _table(entity: type[Any]) -> Table:
+    table = entity.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+async def write(db: AsyncSession | AsyncConnection, tally: Tally) -> None:
+    """Add the tally to the tables in the caller's transaction."""
+    dialect = db.bind.dialect.name if isinstance(db, AsyncConnection) else db.get_bind().dialect.name
+    for entity, rows in zip((StatsDepartmentDay, StatsHandlingDay, StatsHotSpotDay), tally.rows(), strict=True):
+        if rows:
+            await db.execute(add_to_rows(dialect, _table(entity), rows))
+
+
+async def contributions_of(db: AsyncSession | AsyncConnection, ticket_id: str) -> dict[str, datetime]:
+    table = _table(JointContribution)
+    rows = await db.execute(select(table.c.department_code, table.c.first_at).where(table.c.ticket_id == ticket_id))
+    return {code: first_at for code, first_at in rows.all()}
+
+
+async def record_change(
+    session: AsyncSession,
+    *,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    contributor: str | None,
+    at: datetime,
+    calendar: WorkCalendar,
+) -> None:
+    """Move the tables with one audited change of a ticket: its standing before and after, and the
+    step. `contributor`: the co-department contributing to the joint review in this change."""
+    tally = Tally()
+    joint = bool(before["co_department_codes"] or after["co_department_codes"])
+    earlier = await contributions_of(session, after["id"]) if joint else {}
+    now = dict(earlier)
+    if contributor is not None and contributor in (after["co_department_codes"] or ()) and contributor not in earlier:
+        session.add(JointContribution(ticket_id=after["id"], department_code=contributor, first_at=at))
+        now[contributor] = at
+    add_ticket(tally, before, earlier, calendar, -1)
+    add_ticket(tally, after, now, calendar, 1)
+    add_step(tally, before, after, at=at, zone=ZoneInfo(calendar.tz))
+    await write(session, tally)
+
+
+def creation_tally(tickets: Iterable[Mapping[str, Any]], calendar: WorkCalendar) -> Tally:
+    """What new tickets add (written with them, in their one statement)."""
+    tally = Tally()
+    zone = ZoneInfo(calendar.tz)
+    for values in tickets:
+        add_ticket(tally, values, {}, calendar, 1)
+        add_hot_spots(tally, values, zone)
+    return tally
+
+
+_REPLAYED = ("status", "department_code", "resolution_round")
+REBUILD_BATCH = 2000
+
+
+async def rebuild(session: AsyncSession, *, calendar: WorkCalendar) -> int:
+    """Recompute the summary tables from the tickets, their audit trails and their ratings, in the
+    caller's transaction; the number of tickets read."""
+    zone = ZoneInfo(calendar.tz)
+    for entity in (StatsDepartmentDay, StatsHandlingDay, StatsHotSpotDay):
+        await session.execute(delete(_table(entity)))
+    tickets = _table(Ticket)
+    events = _table(TicketEvent)
+    ratings = _table(Feedback)
+    contributions = _table(JointContribution)
+    count = 0
+    last_id = ""
+    while True:
+        batch = (
+            (
+                await session.execute(
+                    select(tickets).where(tickets.c.id > last_id).order_by(tickets.c.id).limit(REBUILD_BATCH)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        if not batch:
+            return count
+        last_id = batch[-1]["id"]
+        ids = [row["id"] for row in batch]
+        joined: defaultdict[str, dict[str, datetime]] = defaultdict(dict)
+        for ticket_id, code, first_at in await session.execute(
+            select(contributions.c.ticket_id, contributions.c.department_code, contributions.c.first_at).where(
+                contributions.c.ticket_id.in_(ids)
+            )
+        ):
+            joined[ticket_id][code] = first_at
+        trails: defaultdict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        for event in (
+            await session.execute(
+                select(events.c.ticket_id, events.c.at, events.c.from_status, events.c.to_status, events.c.changes)
+                .where(events.c.ticket_id.in_(ids))
+                .order_by(events.c.ticket_id, events.c.seq)
+            )
+        ).mappings():
+            trails[event["ticket_id"]].append(event)
+        by_id = {row["id"]: row for row in batch}
+        tally = Tally()
+        for row in batch:
+            add_ticket(tally, row, joined[row["id"]], calendar, 1)
+            add_hot_spots(tally, row, zone)
+            _replay(tally, row, trails[row["id"]], zone)
+        for rating in (await session.execute(select(ratings).where(ratings.c.ticket_id.in_(ids)))).mappings():
+            add_rating(tally, rating, by_id[rating["ticket_id"]], zone, 1)
+        await write(session, tally)
+        count += len(batch)
+
+
+def _replay(tally: Tally, ticket: Mapping[str, Any], trail: list[Mapping[str, Any]], zone: ZoneInfo) -> None:
+    """The steps of a ticket's audit trail, each from the replayed status, lead and round."""
+    state: dict[str, Any] = {
+        "status": None,
+        "department_code": None,
+        "resolution_round": 0,
+        "enterprise_size": ticket["enterprise_size"],
+        "channel": ticket["channel"],
+    }
+    for event in trail:
+        after = dict(state)
+        after["status"] = event["to_status"]
+        for name in _REPLAYED[1:]:
+            if name in event["changes"]:
+                after[name] = event["changes"][name][1]
+        if event["from_status"] is not None:
+            add_step(tally, state, after, at=event["at"], zone=zone)
+        state = after
