@@ -111,7 +111,7 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
                 "gateway_openapi": rewrite_problem_responses(own),
                 "openapi_cache": {},
                 "board": Board(
-                    StatsClient(clients["tickets"], settings=settings),
+                    StatsClient(clients["tickets"], token=settings.internal_token.get_secret_value()),
                     CatalogDepartments(clients["catalog"]),
                     settings.board_cache_seconds,
                 ),

@@ -2,12 +2,11 @@
 gateway's shared httpx client for the tickets upstream (the gateway never reads its tables).
 
 The statistics API is for supervisors, admins and staff; the board is public, so the gateway
-calls it as a supervisor of its own (`gateway:board`) with a short-lived token it mints and keeps
-to itself. Only department-level figures reach the page: no ticket, person or enterprise."""
+calls it with the platform's internal token, which never leaves the platform's own processes.
+Only department-level figures reach the page: no ticket, person or enterprise."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -15,15 +14,10 @@ from typing import Any, TypeVar
 
 import httpx
 
-from services.auth import issue_token
-from services.errors import UpstreamUnavailable
-from services.principals import Principal, Role
-from services.settings import SharedSettings
+from services.errors import ProblemError, UpstreamUnavailable
 
-BOARD_PRINCIPAL = Principal(subject="gateway:board", role=Role.SUPERVISOR)
 RETRY_AFTER_SECONDS = 30
-# A token is renewed this long before it expires, so no call carries one about to lapse.
-TOKEN_RENEW_MARGIN_SECONDS = 60
+REFUSALS_PASSED_ON = frozenset({400, 422})
 T = TypeVar("T")
 
 
@@ -88,7 +82,7 @@ class DepartmentRates:
 
 @dataclass(frozen=True, slots=True)
 class Overview:
-    units_joined: int
+    units_joined: int | None
     visits: int | None
     policies_published: int | None
     items_published: int | None
@@ -108,34 +102,32 @@ class WeekTrend:
 class StatsClient:
     """Reads the statistics API; short timeouts; StatsUnavailable (503) when it cannot."""
 
-    def __init__(self, http: httpx.AsyncClient, *, settings: SharedSettings) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, token: str) -> None:
         self.http = http
-        self.settings = settings
-        self._token = ""
-        self._token_renew_at = 0.0
-
-    def _authorization(self) -> str:
-        now = time.monotonic()
-        if now >= self._token_renew_at:
-            self._token, ttl = issue_token(self.settings, BOARD_PRINCIPAL)
-            self._token_renew_at = now + max(ttl - TOKEN_RENEW_MARGIN_SECONDS, ttl / 2)
-        return f"Bearer {self._token}"
+        self._headers = {"X-Internal-Token": token}
 
     async def _get(self, path: str, period: dict[str, str]) -> dict[str, Any]:
         try:
-            response = await self.http.get(path, params=period, headers={"Authorization": self._authorization()})
+            response = await self.http.get(path, params=period, headers=self._headers)
         except httpx.TimeoutException as exc:
             raise StatsUnavailable("timed out") from exc
         except httpx.HTTPError as exc:
             raise StatsUnavailable(type(exc).__name__) from exc
-        if response.status_code != 200:
-            raise StatsUnavailable(f"status {response.status_code}")
         try:
             body = response.json()
         except ValueError as exc:
-            raise StatsUnavailable("unreadable answer") from exc
-        if not isinstance(body, dict):
-            raise StatsUnavailable("unreadable answer")
+            raise StatsUnavailable(f"unreadable answer, status {response.status_code}") from exc
+        if response.status_code in REFUSALS_PASSED_ON and isinstance(body, dict) and "code" in body:
+            # The statistics API's own refusal of the period (more than it covers, say) is the reader's to see.
+            raise ProblemError(
+                body.get("detail"),
+                status=response.status_code,
+                code=str(body["code"]),
+                title=body.get("title"),
+                **({"errors": body["errors"]} if "errors" in body else {}),
+            )
+        if response.status_code != 200 or not isinstance(body, dict):
+            raise StatsUnavailable(f"status {response.status_code}")
         return body
 
     async def _read(self, path: str, period: dict[str, str], parse: Callable[[dict[str, Any]], T]) -> T:
@@ -195,7 +187,7 @@ def _department_rates(body: dict[str, Any]) -> dict[str, DepartmentRates]:
 
 def _overview(body: dict[str, Any]) -> Overview:
     return Overview(
-        units_joined=int(body["units_joined"]),
+        units_joined=_optional_int(body["units_joined"]),
         visits=_optional_int(body["visits"]),
         policies_published=_optional_int(body["policies_published"]),
         items_published=_optional_int(body["items_published"]),
