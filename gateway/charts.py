@@ -91,11 +91,11 @@ def _weekly(
 ) -> pygal.graph.graph.Graph:
     chart = chart_class(
         **_COMMON,
-        width=800,
-        height=360,
+        width=560,
+        height=340,
         x_label_rotation=30,
         show_minor_x_labels=False,
-        x_labels_major_every=max(1, len(weeks) // 8),
+        x_labels_major_every=max(1, len(weeks) // 6),
         no_data_text="本期暂无数据",
         **config,
     )
@@ -112,7 +112,7 @@ def received_chart(weeks: list[WeekTrend], *, title: str | None = None) -> str:
 
 def rates_chart(weeks: list[WeekTrend], *, title: str | None = None) -> str:
     """The on-time resolution and satisfaction rates per week, in percent; gaps where none was due."""
-    chart = _weekly(pygal.Line, weeks, title=title, range=(0, 100), value_formatter=_whole, dots_size=2)
+    chart = _weekly(pygal.Line, weeks, title=title, range=(0, 100), value_formatter=_whole, dots_size=4)
     chart.add("按时办结率 %", [_percent(week.resolved_on_time.rate) for week in weeks])
     chart.add("满意率 %", [_percent(week.satisfaction.rate) for week in weeks])
     return _svg(chart)
