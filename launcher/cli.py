@@ -1,4 +1,4 @@
-"""`python -m launcher run | migrate | seed`: the platform's command line.
+"""`python -m launcher run | migrate | seed | stats-rebuild`: the platform's command line.
 
 `run` is README's first command: migrate, seed the demo data and start every process, with
 an embedded real Redis when `REDIS_URL` is unset; Ctrl-C stops all of it.
@@ -20,6 +20,7 @@ from launcher.processes import process_specs, service_ports, service_urls, stop_
 from launcher.registry import PUBLIC_ENTRY
 from launcher.seeding import seed
 from services.settings import PROJECT_ROOT, SharedSettings
+from ticket_service.stats_rebuild import rebuild_summaries
 
 
 def run(settings: SharedSettings) -> int:
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     migrate_parser = commands.add_parser("migrate", help="alembic upgrade (default: head)")
     migrate_parser.add_argument("revision", nargs="?", default="head")
     commands.add_parser("seed", help="load the development menu and demo accounts")
+    commands.add_parser("stats-rebuild", help="recompute the statistics' summary tables from the tickets")
     args = parser.parse_args(argv)
     settings = SharedSettings()
     if args.command == "migrate":
@@ -85,5 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "seed":
         print(asyncio.run(seed(settings)))
+        return 0
+    if args.command == "stats-rebuild":
+        report = asyncio.run(rebuild_summaries(settings.effective_database_url))
+        print(f"[stats-rebuild] {report.tickets} tickets read, {report.department_rows} department-day rows")
         return 0
     return run(settings)

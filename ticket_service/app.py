@@ -11,6 +11,7 @@ from services.app import State, create_service_app
 from services.http import create_http_client
 from services.queue import LazyQueue
 from ticket_service import (
+    adjudication_routes,
     calendar_routes,
     enterprise_routes,
     internal_routes,
@@ -67,6 +68,7 @@ def create_app(
             enterprise_routes.router,
             sla_routes.router,
             stats_routes.router,
+            adjudication_routes.router,
             internal_routes.router,
         ],
         tags=TAGS,

@@ -156,3 +156,22 @@ class IdempotencyKeyReused(Unprocessable):
             code="idempotency_key_reused",
             errors=[{"loc": ["header", "Idempotency-Key"], "msg": "reused with another payload", "type": "reused"}],
         )
+
+
+class FeedbackNotFound(NotFound):
+    def __init__(self, ticket_id: str, resolution_round: int) -> None:
+        super().__init__(
+            f"Ticket {ticket_id!r} has no rating of resolution round {resolution_round}.", code="feedback_not_found"
+        )
+
+
+class NotUnsatisfied(Conflict):
+    def __init__(self, rating: str) -> None:
+        super().__init__(
+            f"Only an unsatisfied rating can be ruled unreasonable; this one is {rating!r}.", code="not_unsatisfied"
+        )
+
+
+class AlreadyRuledOut(Conflict):
+    def __init__(self) -> None:
+        super().__init__("This rating has already been ruled unreasonable.", code="already_ruled_out")

@@ -7,6 +7,7 @@ records the rating and moves no version; an unsatisfied rating then reopens the 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,6 +54,7 @@ async def rate_locked(
     rating: str,
     comment: str,
     channel: str,
+    now: datetime | None = None,
 ) -> Feedback:
     """Rate a locked ticket's latest resolution, once per resolution round."""
     if principal.role not in {Role.ENTERPRISE, Role.HOTLINE}:
@@ -66,7 +68,7 @@ async def rate_locked(
     )
     if existing.first() is not None:
         raise AlreadyRated()
-    now = utcnow()
+    now = now or utcnow()
     feedback = Feedback(
         ticket_id=ticket.id,
         resolution_round=ticket.resolution_round,

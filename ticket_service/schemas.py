@@ -317,6 +317,13 @@ class FeedbackRead(BaseModel):
     created_by: str
     channel: str
     created_at: datetime
+    ruled_out: bool = Field(
+        False,
+        description="不满意研判: a supervisor ruled this unsatisfied rating unreasonable (it leaves the "
+        "satisfaction denominator, and stays on the record).",
+    )
+    ruled_out_reason: str = ""
+    ruled_at: datetime | None = None
 
 
 class SweepRequest(TextInput):

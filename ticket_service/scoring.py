@@ -111,7 +111,7 @@ def score_department(scheme: Mapping[str, Any], figures: Mapping[str, Any]) -> d
 def rank(scores: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Best first; equal scores share a rank (1, 1, 3), then by department code."""
     ordered = sorted(scores, key=lambda item: (-item["score"], item["department_code"]))
-    ranked = []
+    ranked: list[dict[str, Any]] = []
     for position, item in enumerate(ordered, start=1):
         same = ranked and ranked[-1]["score"] == item["score"]
         ranked.append({"rank": ranked[-1]["rank"] if same else position, **item})

@@ -22,7 +22,7 @@ from ticket_service.stats_summary import DEPARTMENT_COUNTERS
 
 MAX_PERIOD_DAYS = 3 * 366
 SIZES = ("large", "medium", "small", "micro")
-CHANNELS = ("web", "hotline", "visit")
+CHANNELS = ("web", "hotline", "visit", "onsite")
 
 
 @dataclass(frozen=True, slots=True)

@@ -216,9 +216,9 @@ async def trends(db: Reader, *, period: stats.Period, dimension: str, top: int) 
     )
     weekly: defaultdict[date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(DEPARTMENT_COUNTERS, 0))
     for row in (await db.execute(query)).mappings():
-        week = weekly[monday(row["day"])]
+        sums = weekly[monday(row["day"])]
         for name in counters:
-            week[name] += int(row[name] or 0)
+            sums[name] += int(row[name] or 0)
     weeks = _weeks(period)
     series = []
     for week in weeks:

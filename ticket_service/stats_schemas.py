@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.text import TextInput
+
 
 class Period(BaseModel):
     start: date = Field(description="First day counted (Asia/Shanghai), inclusive.")
@@ -65,7 +67,7 @@ class DepartmentDetail(BaseModel):
     figures: DepartmentFigures
 
 
-class IndicatorRule(BaseModel):
+class IndicatorRule(TextInput):
     """One scored indicator: full `points` at or above `threshold`, `deduction` per percentage point
     below it, never below `floor`."""
 
@@ -79,7 +81,7 @@ class IndicatorRule(BaseModel):
     floor: float = Field(default=0, ge=0, description="The least the indicator scores (≤ points).")
 
 
-class UnitGroup(BaseModel):
+class UnitGroup(TextInput):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=40)
@@ -87,7 +89,7 @@ class UnitGroup(BaseModel):
     department_codes: list[str] = Field(max_length=200)
 
 
-class SchemeBody(BaseModel):
+class SchemeBody(TextInput):
     """A scoring scheme as an admin writes it."""
 
     model_config = ConfigDict(extra="forbid")
@@ -203,7 +205,7 @@ class Trends(BaseModel):
     hot_spots: list[HotSpotWeek]
 
 
-class AdjudicationBody(BaseModel):
+class AdjudicationBody(TextInput):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=2, max_length=1000, description="Why the unsatisfied rating is unreasonable.")

@@ -65,6 +65,7 @@ DepartmentKey = tuple[str, date, str, str]  # department, day, size, channel
 HandlingKey = tuple[str, date, int]  # department, day, tenths of working days
 HotSpotKey = tuple[date, str, str]  # day, dimension, key
 Contributions = Mapping[str, datetime]  # co-department -> its first contribution
+Values = Mapping[Any, Any]  # a row's column values (a Core read's RowMapping is one)
 
 
 def _counters() -> defaultdict[str, int]:
@@ -116,7 +117,7 @@ def local_day(at: datetime, zone: ZoneInfo) -> date:
     return at.astimezone(zone).date()
 
 
-def _late_co_departments(values: Mapping[str, Any], contributions: Contributions) -> list[str]:
+def _late_co_departments(values: Values, contributions: Contributions) -> list[str]:
     """Co-departments whose contribution came after resolve_due, or never on a ticket resolved late."""
     due = values["resolve_due"]
     resolved_at = values.get("resolved_at")
@@ -128,7 +129,7 @@ def _late_co_departments(values: Mapping[str, Any], contributions: Contributions
     return late
 
 
-def handling_tenths(values: Mapping[str, Any], calendar: WorkCalendar) -> int:
+def handling_tenths(values: Values, calendar: WorkCalendar) -> int:
     """Working time from the clock's start (receipt, or the last reopen) to resolution, in tenths
     of a working day, paused time left out."""
     spent = calendar.working_time_between(values["clock_started_at"], values["resolved_at"])
@@ -137,9 +138,7 @@ def handling_tenths(values: Mapping[str, Any], calendar: WorkCalendar) -> int:
     return min(MAX_TENTHS, max(0, int(spent_us * 10 // day_us)))
 
 
-def add_ticket(
-    tally: Tally, values: Mapping[str, Any], contributions: Contributions, calendar: WorkCalendar, sign: int
-) -> None:
+def add_ticket(tally: Tally, values: Values, contributions: Contributions, calendar: WorkCalendar, sign: int) -> None:
     """Add (`sign` 1) or take away (-1) a ticket's standing."""
     zone = ZoneInfo(calendar.tz)
     lead = values["department_code"] or ""
@@ -175,7 +174,7 @@ def add_ticket(
         tally.handling[handling_key] += sign
 
 
-def add_hot_spots(tally: Tally, values: Mapping[str, Any], zone: ZoneInfo) -> None:
+def add_hot_spots(tally: Tally, values: Values, zone: ZoneInfo) -> None:
     """A new ticket's request by category, item, industry and park (those it names)."""
     day = local_day(values["received_at"], zone)
     keys = (
@@ -189,9 +188,7 @@ def add_hot_spots(tally: Tally, values: Mapping[str, Any], zone: ZoneInfo) -> No
             tally.hot_spots[(day, dimension, key)] += 1
 
 
-def add_step(
-    tally: Tally, before: Mapping[str, Any], after: Mapping[str, Any], *, at: datetime, zone: ZoneInfo
-) -> None:
+def add_step(tally: Tally, before: Values, after: Values, *, at: datetime, zone: ZoneInfo) -> None:
     """What one change did, filed under its day: a return (退单) counts for the department that
     returned it, an escalation and a resolution for the lead of the time."""
     size, channel = after["enterprise_size"] or "", after["channel"]
@@ -205,7 +202,7 @@ def add_step(
         tally.count((after["department_code"] or "", day, size, channel), "resolutions", 1)
 
 
-def add_rating(tally: Tally, rating: Mapping[str, Any], ticket: Mapping[str, Any], zone: ZoneInfo, sign: int) -> None:
+def add_rating(tally: Tally, rating: Values, ticket: Values, zone: ZoneInfo, sign: int) -> None:
     """A rating, for the department whose resolution it rates, under the day it was given."""
     key = (
         rating["department_code"] or "",
@@ -230,7 +227,7 @@ def _table(entity: type[Any]) -> Table:
 
 async def write(db: AsyncSession | AsyncConnection, tally: Tally) -> None:
     """Add the tally to the tables in the caller's transaction."""
-    dialect = db.bind.dialect.name if isinstance(db, AsyncConnection) else db.get_bind().dialect.name
+    dialect = db.dialect.name if isinstance(db, AsyncConnection) else db.get_bind().dialect.name
     for entity, rows in zip((StatsDepartmentDay, StatsHandlingDay, StatsHotSpotDay), tally.rows(), strict=True):
         if rows:
             await db.execute(add_to_rows(dialect, _table(entity), rows))
@@ -245,8 +242,8 @@ async def contributions_of(db: AsyncSession | AsyncConnection, ticket_id: str) -
 async def record_change(
     session: AsyncSession,
     *,
-    before: Mapping[str, Any],
-    after: Mapping[str, Any],
+    before: Values,
+    after: Values,
     contributor: str | None,
     at: datetime,
     calendar: WorkCalendar,
@@ -266,7 +263,7 @@ async def record_change(
     await write(session, tally)
 
 
-def creation_tally(tickets: Iterable[Mapping[str, Any]], calendar: WorkCalendar) -> Tally:
+def creation_tally(tickets: Iterable[Values], calendar: WorkCalendar) -> Tally:
     """What new tickets add (written with them, in their one statement)."""
     tally = Tally()
     zone = ZoneInfo(calendar.tz)
@@ -313,7 +310,7 @@ async def rebuild(session: AsyncSession, *, calendar: WorkCalendar) -> int:
             )
         ):
             joined[ticket_id][code] = first_at
-        trails: defaultdict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        trails: defaultdict[str, list[Values]] = defaultdict(list)
         for event in (
             await session.execute(
                 select(events.c.ticket_id, events.c.at, events.c.from_status, events.c.to_status, events.c.changes)
@@ -334,7 +331,7 @@ async def rebuild(session: AsyncSession, *, calendar: WorkCalendar) -> int:
         count += len(batch)
 
 
-def _replay(tally: Tally, ticket: Mapping[str, Any], trail: list[Mapping[str, Any]], zone: ZoneInfo) -> None:
+def _replay(tally: Tally, ticket: Values, trail: list[Values], zone: ZoneInfo) -> None:
     """The steps of a ticket's audit trail, each from the replayed status, lead and round."""
     state: dict[str, Any] = {
         "status": None,

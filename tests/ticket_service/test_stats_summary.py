@@ -1,0 +1,125 @@
+"""The summary tables: maintained in every change's transaction, equal to a rebuild from the tickets."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.conftest import Platform
+from tests.ticket_service.helpers import ACTION_BODY, API, E1, E2, act_ok, dispatch_request, order_one, rate
+from ticket_service import calendar_service, lifecycle, stats_summary
+from ticket_service.calendar_service import CalendarCache
+from ticket_service.models import StatsDepartmentDay, StatsHandlingDay, StatsHotSpotDay
+
+DEPARTMENTS = ("jxw", "kjj", "czj")
+SEED = 20261001
+DETOURS = frozenset({"withdraw", "transfer", "escalate", "request-info", "reopen"})
+
+
+async def summary_rows(session: AsyncSession) -> dict[str, set[tuple[Any, ...]]]:
+    """Every non-zero row of the three tables."""
+    rows: dict[str, set[tuple[Any, ...]]] = {}
+    for entity in (StatsDepartmentDay, StatsHandlingDay, StatsHotSpotDay):
+        table = entity.__table__
+        assert isinstance(table, Table)
+        keys = {column.name for column in table.primary_key.columns}
+        counters = [column.name for column in table.columns if column.name not in keys]
+        found = (await session.execute(select(table))).mappings().all()
+        rows[table.name] = {tuple(row.values()) for row in found if any(row[name] for name in counters)}
+    return rows
+
+
+async def counter_totals(session: AsyncSession) -> dict[str, int]:
+    table = StatsDepartmentDay.__table__
+    rows = (await session.execute(select(table))).mappings().all()
+    return {name: sum(row[name] for row in rows) for name in stats_summary.DEPARTMENT_COUNTERS}
+
+
+def actors_for(ticket: dict[str, Any]) -> list[str]:
+    lead = ticket["department_code"]
+    staff = [f"staff-{code}" for code in {lead, *ticket["co_department_codes"]} if code]
+    return [*staff, "dispatcher", "supervisor", "enterprise-1", "enterprise-2"]
+
+
+def body_for(action: str, ticket: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    body = dict(ACTION_BODY[lifecycle.Action(action)])
+    others = [code for code in DEPARTMENTS if code != ticket["department_code"]]
+    if action == "transfer":
+        body["department_code"] = rng.choice(others)
+    if action == "request-joint-review":
+        body["co_department_codes"] = [rng.choice(others)]
+    return body
+
+
+async def random_step(platform: Platform, ticket_id: str, rng: random.Random) -> None:
+    """One action some party may take on the ticket now, or a rating when it waits for one."""
+    shown = (await platform.client.get(f"{API}/tickets/{ticket_id}", headers=await platform.auth("supervisor"))).json()
+    if shown["status"] in ("resolved", "explained") and rng.random() < 0.7:
+        owner = "enterprise-1" if shown["enterprise_id"] == E1 else "enterprise-2"
+        rating = rng.choice(["satisfied", "basically_satisfied", "unsatisfied", "unsatisfied"])
+        rated = await rate(platform, owner, ticket_id, rating)
+        assert rated.status_code in (201, 409), rated.text  # 409: this round is rated already
+        return
+    choices = []
+    for actor in actors_for(shown):
+        seen = await platform.client.get(f"{API}/tickets/{ticket_id}", headers=await platform.auth(actor))
+        if seen.status_code == 200:
+            choices += [(actor, action) for action in seen.json()["allowed_actions"]]
+    if not choices:
+        return
+    # Progress is likelier than a detour, so tickets get far enough to be rated.
+    weights = [1 if action in DETOURS else 4 for _, action in sorted(choices)]
+    actor, action = rng.choices(sorted(choices), weights=weights)[0]
+    response = await platform.client.post(
+        f"{API}/tickets/{ticket_id}/{action}", json=body_for(action, shown, rng), headers=await platform.auth(actor)
+    )
+    assert response.status_code == 200, f"{actor} {action}: {response.text}"
+
+
+async def every_kind_of_step(platform: Platform) -> None:
+    """A joint review rated unsatisfied and accepted again, a return and an escalation."""
+    joint = await dispatch_request(platform, department_code="jxw")
+    for actor, action, body in (
+        ("staff-jxw", "accept", None),
+        ("staff-jxw", "request-joint-review", {"co_department_codes": ["czj"], "note": "会办"}),
+        ("staff-czj", "contribute", None),
+        ("staff-jxw", "resolve", None),
+    ):
+        await act_ok(platform, actor, joint["id"], action, body)
+    assert (await rate(platform, "enterprise-1", joint["id"], "unsatisfied")).status_code == 201
+    await act_ok(platform, "staff-jxw", joint["id"], "accept")
+    await act_ok(platform, "staff-kjj", (await dispatch_request(platform, department_code="kjj"))["id"], "return")
+    await act_ok(platform, "supervisor", (await dispatch_request(platform, department_code="czj"))["id"], "escalate")
+
+
+async def test_maintained_tables_equal_a_rebuild_after_a_random_history(
+    platform: Platform, session: AsyncSession
+) -> None:
+    rng = random.Random(SEED)
+    ids = []
+    for n in range(14):
+        if n % 3 == 0:
+            ids.append((await order_one(platform, username=rng.choice(["enterprise-1", "enterprise-2"])))["id"])
+        else:
+            ticket = await dispatch_request(
+                platform,
+                enterprise_id=rng.choice([E1, E2]),
+                department_code=rng.choice(DEPARTMENTS),
+                channel=rng.choice(["visit", "onsite", "web"]),
+            )
+            ids.append(ticket["id"])
+    for _ in range(120):
+        await random_step(platform, rng.choice(ids), rng)
+    await every_kind_of_step(platform)
+    maintained = await summary_rows(session)
+    totals = await counter_totals(session)
+    # The history went through every kind of step the tables count.
+    exercised = ("accepted_on_time", "resolutions", "rated", "redo", "returned", "escalations", "joint_joined")
+    assert [name for name in exercised if not totals[name]] == []
+    calendar = await calendar_service.load_calendar(session, cache=CalendarCache())
+    read = await stats_summary.rebuild(session, calendar=calendar)
+    assert read >= len(ids)
+    assert await summary_rows(session) == maintained
