@@ -12,10 +12,13 @@ from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp
 
 from gateway.admission import AdmissionMiddleware
+from gateway.board import Board
+from gateway.catalog_client import CatalogDepartments
 from gateway.client_address import ClientAddressMiddleware
 from gateway.proxy import AiohttpUpstream, ProxyMiddleware
 from gateway.routes import router
 from gateway.settings import GatewaySettings
+from gateway.stats_client import StatsClient
 from services.app import install_edge_middleware, open_base_state, telemetry_config
 from services.errors import install_problem_handlers
 from services.http import create_http_client
@@ -124,6 +127,11 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
                 "upstream_clients": clients,
                 "gateway_openapi": rewrite_problem_responses(own),
                 "openapi_cache": {},
+                "board": Board(
+                    StatsClient(clients["tickets"], token=settings.internal_token.get_secret_value()),
+                    CatalogDepartments(clients["catalog"]),
+                    settings.board_cache_seconds,
+                ),
             }
 
     app = FastAPI(

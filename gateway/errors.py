@@ -36,3 +36,12 @@ class TokenRevoked(NotAuthenticated):
             "The access token was issued before the account was deactivated or changed role; log in again.",
             code="token_revoked",
         )
+
+
+class InvalidPeriod(Unprocessable):
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(
+            f"{field}: {detail}.",
+            code="invalid_period",
+            errors=[{"loc": ["query", field], "msg": detail, "type": "invalid_period"}],
+        )

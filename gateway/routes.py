@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from gateway import service
 from gateway.accounts import router as accounts_router
+from gateway.board import router as board_router
 from gateway.login_throttle import throttled
 from gateway.openapi import merge_documents
 from gateway.revocation import copy_ttl_seconds, publish_version
@@ -206,3 +207,4 @@ async def docs_redirect() -> HTMLResponse:
 
 router.include_router(auth)
 router.include_router(accounts_router)
+router.include_router(board_router)

@@ -31,6 +31,9 @@ class GatewaySettings(ServiceSettings):
     login_failures_per_minute_per_ip: float = Field(
         10.0, gt=0, le=100_000, description="How fast a client address's failed-login allowance refills."
     )
+    board_cache_seconds: float = Field(
+        30.0, ge=0, le=3600, description="How long the public board reuses the statistics it read for a period."
+    )
     rate_limit_burst_per_principal: int = Field(
         300, ge=1, le=100_000_000, description="Requests one caller (token subject) may make at once before 429."
     )

@@ -1,7 +1,8 @@
 """Security headers on every response: pure ASGI, outermost but for the request context.
 
 Every answer says `nosniff`, may not be framed, and sends no referrer. An API answer gets the
-strictest policy (`default-src 'none'`): it is data, never a page. An HTML page (the Swagger UI
+strictest policy (`default-src 'none'`): it is data, never a page. An SVG image (the board's
+charts) may apply its own inline styles and nothing else. An HTML page (the Swagger UI
 and ReDoc pages, which load their code from a CDN) gets a policy built from the page itself:
 the exact origins its `<script>`, stylesheet and icon tags name, and the hash of each inline
 script, so a page can run what it ships and nothing injected into it. Headers of the same name
@@ -19,6 +20,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 _API_POLICY_VALUE = API_POLICY.encode()
+# A chart drawn as SVG styles itself with its own <style>; it runs and loads nothing.
+SVG_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+_SVG_POLICY_VALUE = SVG_POLICY.encode()
 _FIXED = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -106,11 +112,11 @@ def page_policy(html: str) -> str:
     return "; ".join(directives)
 
 
-def _is_html(headers: list[tuple[bytes, bytes]]) -> bool:
+def _content_type(headers: list[tuple[bytes, bytes]]) -> bytes:
     for name, value in headers:
         if name.lower() == b"content-type":
-            return value.startswith(b"text/html")
-    return False
+            return value
+    return b""
 
 
 class SecurityHeadersMiddleware:
@@ -139,11 +145,13 @@ class SecurityHeadersMiddleware:
             nonlocal page_start
             if message["type"] == "http.response.start":
                 headers = message.get("headers", [])
-                if _is_html(headers):
+                content_type = _content_type(headers)
+                if content_type.startswith(b"text/html"):
                     # The policy depends on the page: hold the start until the whole page is here.
                     page_start = message
                     return
-                message["headers"] = self._headers(scope, headers, _API_POLICY_VALUE)
+                policy = _SVG_POLICY_VALUE if content_type.startswith(b"image/svg+xml") else _API_POLICY_VALUE
+                message["headers"] = self._headers(scope, headers, policy)
             elif message["type"] == "http.response.body" and page_start is not None:
                 page_body.append(message.get("body", b""))
                 if message.get("more_body"):

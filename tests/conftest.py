@@ -251,7 +251,8 @@ async def platform_apps(engine: AsyncEngine, base_env: dict[str, str]) -> AsyncI
         await start(
             "notifications", create_notification_app(NotificationSettings(**env), tickets_transport=tickets_transport)
         )
-        gateway = create_gateway_app(GatewaySettings(**env, **UNLIMITED), upstreams=upstreams)
+        # Each test's writes are rolled back: the board must not show figures read in another test.
+        gateway = create_gateway_app(GatewaySettings(**env, **UNLIMITED, board_cache_seconds=0), upstreams=upstreams)
         gateway.dependency_overrides.update(overrides)
         gateway_manager = await stack.enter_async_context(LifespanManager(gateway))
         client = await stack.enter_async_context(
