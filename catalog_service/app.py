@@ -44,13 +44,18 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         """The visits counted in memory reach the database every few seconds, and at the end."""
         state["visits"] = visits
         stop = asyncio.Event()
-        task = asyncio.create_task(
-            flush_until_stopped(visits, state["database"], interval_seconds=settings.visit_flush_seconds, stop=stop)
+        task = (
+            asyncio.create_task(
+                flush_until_stopped(visits, state["database"], interval_seconds=settings.visit_flush_seconds, stop=stop)
+            )
+            if settings.visit_flush_seconds
+            else None
         )
 
         async def finish() -> None:
             stop.set()
-            await asyncio.wait_for(task, timeout=10)
+            if task is not None:
+                await asyncio.wait_for(task, timeout=10)
             await visits.flush(state["database"])
 
         stack.push_async_callback(finish)

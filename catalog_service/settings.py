@@ -18,5 +18,11 @@ class CatalogSettings(ServiceSettings):
         5.0, ge=0, le=300, description="How often published menus and policies are relayed; 0 turns the relay off."
     )
     visit_flush_seconds: float = Field(
-        5.0, gt=0, le=300, description="How often the visits counted in memory are added to the database."
+        5.0,
+        ge=0,
+        le=300,
+        description=(
+            "How often the visits counted in memory are added to the database; 0: only when the figures"
+            " are read and when the process stops."
+        ),
     )

@@ -243,7 +243,14 @@ async def platform_apps(engine: AsyncEngine, base_env: dict[str, str]) -> AsyncI
 
         # No background relay in-process: it would write to the shared database outside the
         # test's transaction; tests relay the catalogue's outbox themselves.
-        await start("catalog", create_catalog_app(CatalogSettings(**env, relay_interval_seconds=0)))
+        await start(
+            "catalog",
+            create_catalog_app(
+                # The periodic flush would write beside the test's rolled-back transaction (on SQLite,
+                # a lock held against it); reading the figures flushes, and so does the stop.
+                CatalogSettings(**env, relay_interval_seconds=0, visit_flush_seconds=0)
+            ),
+        )
         # The ticket service reaches the catalogue over HTTP semantics, in-process.
         catalog_transport = httpx.ASGITransport(app=upstreams["catalog"])
         await start("tickets", create_ticket_app(TicketSettings(**env), catalog_transport=catalog_transport))
