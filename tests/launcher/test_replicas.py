@@ -1,6 +1,6 @@
 """`python -m launcher run --replicas 2`: two of every service and worker on PostgreSQL and a
-real Redis, under bounded loopback load while one replica of each is killed with SIGKILL and
-restarted by the launcher.
+real Redis (a cluster and a redis-server of its own), under bounded loopback load while one
+replica of each is killed with SIGKILL and restarted by the launcher.
 
 Scale-out is a PostgreSQL deployment: on SQLite the launcher refuses `--replicas` and says why
 (`test_replicas_are_refused_on_sqlite_with_the_reason`, run on every backend). The scale-out run
@@ -35,8 +35,8 @@ from launcher.seeding import seed
 from services.db import create_engine, is_sqlite
 from services.settings import PROJECT_ROOT, SharedSettings
 from tests.notification_service.receiver import Receiver
-from tests.support import DEMO_PASSWORD, create_scratch_database, drop_scratch_database
-from tests.throwaway import ThrowawayRedis
+from tests.support import DEMO_PASSWORD
+from tests.throwaway import ThrowawayPostgres, ThrowawayRedis
 from ticket_service.seed import demo_enterprise_ids
 
 pytestmark = pytest.mark.live
@@ -230,12 +230,15 @@ class LoadClient:
 
 
 @pytest.fixture
-def scratch_database(database_url: str, tmp_path: Path) -> Iterator[str]:
-    scratch = asyncio.run(create_scratch_database(database_url, tmp_path))
+def own_postgresql() -> Iterator[str]:
+    """A PostgreSQL cluster of the test's own: eight services and four workers hold well over a
+    hundred pooled connections, more than a server shared with other test runs can spare."""
+    server = ThrowawayPostgres().init()
     try:
-        yield scratch
+        server.start()
+        yield server.url()
     finally:
-        asyncio.run(drop_scratch_database(database_url, scratch))
+        server.remove()
 
 
 def _start_launcher(env: dict[str, str], step: int, log: Path) -> subprocess.Popen[bytes]:
@@ -321,17 +324,18 @@ async def _scalar(database: str, query: str, **params: Any) -> Any:
 if not is_sqlite(os.environ.get("DATABASE_URL") or "sqlite://"):
 
     async def test_two_of_everything_keep_serving_while_one_of_each_is_killed(
-        scratch_database: str, base_env: dict[str, str], tmp_path: Path
+        own_postgresql: str, base_env: dict[str, str], tmp_path: Path
     ) -> None:
-        await asyncio.to_thread(migrate, scratch_database)
-        await seed(SharedSettings(**{**{k.lower(): v for k, v in base_env.items()}, "database_url": scratch_database}))
+        database = own_postgresql
+        await asyncio.to_thread(migrate, database)
+        await seed(SharedSettings(**{**{k.lower(): v for k, v in base_env.items()}, "database_url": database}))
         redis_server = ThrowawayRedis(tmp_path / "redis").start()
         receiver = await Receiver().start()
         tag = f"scaleout-{uuid.uuid4().hex[:8]}"
         outcome = Outcome()
         try:
             async with (
-                launched(scratch_database, redis_server.url, base_env, tmp_path / "run.log") as platform,
+                launched(database, redis_server.url, base_env, tmp_path / "run.log") as platform,
                 httpx.AsyncClient() as client,
             ):
                 every = [url for name in SERVICES for url in platform.urls(name)]
@@ -376,8 +380,8 @@ if not is_sqlite(os.environ.get("DATABASE_URL") or "sqlite://"):
                 assert len(outcome.in_doubt) <= CLIENTS, outcome.in_doubt
                 admin = {"Authorization": f"Bearer {tokens['admin']}"}
                 await _assert_nothing_lost(client, gateways[1], admin, outcome)
-                await _assert_sla_steps_once(client, gateways, admin, scratch_database, tag)
-                await _assert_each_event_delivered_once(scratch_database, receiver, list(outcome.created))
+                await _assert_sla_steps_once(client, gateways, admin, database, tag)
+                await _assert_each_event_delivered_once(database, receiver, list(outcome.created))
                 for ticket_id in outcome.created:
                     verified = await client.get(f"{gateways[0]}{API}/tickets/{ticket_id}/events/verify", headers=admin)
                     assert verified.status_code == 200 and verified.json()["ok"] is True, verified.text
