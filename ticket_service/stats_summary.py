@@ -346,14 +346,14 @@ async def rebuild(session: AsyncSession, *, calendar: WorkCalendar) -> int:
         ):
             joined[ticket_id][code] = first_at
         trails: defaultdict[str, list[Values]] = defaultdict(list)
-        for event in (
+        for link in (
             await session.execute(
                 select(events.c.ticket_id, events.c.at, events.c.from_status, events.c.to_status, events.c.changes)
                 .where(events.c.ticket_id.in_(ids))
                 .order_by(events.c.ticket_id, events.c.seq)
             )
         ).mappings():
-            trails[event["ticket_id"]].append(event)
+            trails[link["ticket_id"]].append(link)
         by_id = {row["id"]: row for row in batch}
         tally = Tally()
         for row in batch:
@@ -375,12 +375,12 @@ def _replay(tally: Tally, ticket: Values, trail: list[Values], zone: ZoneInfo) -
         "enterprise_size": ticket["enterprise_size"],
         "channel": ticket["channel"],
     }
-    for event in trail:
+    for link in trail:
         after = dict(state)
-        after["status"] = event["to_status"]
+        after["status"] = link["to_status"]
         for name in _REPLAYED[1:]:
-            if name in event["changes"]:
-                after[name] = event["changes"][name][1]
-        if event["from_status"] is not None:
-            add_step(tally, state, after, at=event["at"], zone=zone)
+            if name in link["changes"]:
+                after[name] = link["changes"][name][1]
+        if link["from_status"] is not None:
+            add_step(tally, state, after, at=link["at"], zone=zone)
         state = after
