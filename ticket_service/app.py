@@ -57,8 +57,11 @@ def create_app(
         queue = LazyQueue(settings.effective_redis_url)
         stack.push_async_callback(queue.close)
         state["queue"] = queue
+        # The gateway merges every service's document on its first docs request, within 5 s;
+        # this one takes over a second to build, so it is built (and kept) before serving.
+        app.openapi()
 
-    return create_service_app(
+    app = create_service_app(
         title="965808 ticket service",
         description="Enterprises, orders and tickets under the 1-3-5 rule; the working-day calendar.",
         settings=settings,
@@ -74,3 +77,4 @@ def create_app(
         tags=TAGS,
         extra_lifespan=extra,
     )
+    return app

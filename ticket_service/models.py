@@ -255,7 +255,7 @@ class EnterpriseChange(Base):
 
 
 class StatsDepartmentDay(Base):
-    """Counters per lead department, day (Asia/Shanghai), enterprise size and channel. Which day a
+    """Counters per lead department, day (Asia/Shanghai), enterprise size, channel (and shard). Which day a
     counter is filed under depends on the counter: the day received, the day due, the day of the
     step (see `stats_summary`)."""
 
@@ -267,6 +267,9 @@ class StatsDepartmentDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     size: Mapped[str] = mapped_column(String(8), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # Each ticket counts in one of a few rows per key (by its id), so concurrent creations of
+    # one department, day, size and channel do not all wait for one row; reads sum the shards.
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     received: Mapped[int] = mapped_column(Integer, default=0)
     orders: Mapped[int] = mapped_column(Integer, default=0)
     accepted_on_time: Mapped[int] = mapped_column(Integer, default=0)
@@ -305,6 +308,7 @@ class StatsHotSpotDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     received: Mapped[int] = mapped_column(Integer, default=0)
 
 

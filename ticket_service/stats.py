@@ -21,6 +21,7 @@ from ticket_service.models import StatsDepartmentDay, StatsHandlingDay
 from ticket_service.stats_summary import DEPARTMENT_COUNTERS
 
 MAX_PERIOD_DAYS = 3 * 366
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 SIZES = ("large", "medium", "small", "micro")
 CHANNELS = ("web", "hotline", "visit", "onsite")
 
@@ -44,6 +45,12 @@ def period_of(start: date | None, end: date | None, *, now: datetime, tz: str) -
             "The period ends before it starts.",
             code="invalid_period",
             errors=[{"loc": ["query", "end"], "msg": "end is before start", "type": "invalid_period"}],
+        )
+    if start.year < FIRST_YEAR or end.year > LAST_YEAR:
+        raise Unprocessable(
+            f"A period lies within the years {FIRST_YEAR}–{LAST_YEAR}.",
+            code="invalid_period",
+            errors=[{"loc": ["query", "start"], "msg": "out of range", "type": "invalid_period"}],
         )
     if (end - start).days >= MAX_PERIOD_DAYS:
         raise Unprocessable(

@@ -14,6 +14,7 @@ step or a rating under its own day. Days are local (the calendar's zone).
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -63,9 +64,12 @@ MAX_TENTHS = 9999
 _OPEN = frozenset(status.value for status in OPEN_STATUSES)
 _RESOLVED = frozenset({"resolved", "explained", "closed"})
 
-DepartmentKey = tuple[str, date, str, str]  # department, day, size, channel
+DepartmentKey = tuple[str, date, str, str, int]  # department, day, size, channel, shard
 HandlingKey = tuple[str, date, int]  # department, day, tenths of working days
-HotSpotKey = tuple[date, str, str]  # day, dimension, key
+HotSpotKey = tuple[date, str, str, int]  # day, dimension, key, shard
+# Concurrent creations of one department, day, size and channel would all update one row (and
+# wait for each other): each ticket counts in one of SHARDS rows, chosen by its id.
+SHARDS = 4
 Contributions = Mapping[str, datetime]  # co-department -> its first contribution
 Values = Mapping[Any, Any]  # a row's column values (a Core read's RowMapping is one)
 
@@ -96,6 +100,7 @@ class Tally:
                 "day": key[1],
                 "size": key[2],
                 "channel": key[3],
+                "shard": key[4],
                 **dict.fromkeys(DEPARTMENT_COUNTERS, 0),
                 **counters,
             }
@@ -108,7 +113,7 @@ class Tally:
             if n
         ]
         hot_spots = [
-            {"day": key[0], "dimension": key[1], "key": key[2], "received": n}
+            {"day": key[0], "dimension": key[1], "key": key[2], "shard": key[3], "received": n}
             for key, n in sorted(self.hot_spots.items())
             if n
         ]
@@ -117,6 +122,10 @@ class Tally:
 
 def local_day(at: datetime, zone: ZoneInfo) -> date:
     return at.astimezone(zone).date()
+
+
+def shard_of(ticket_id: str) -> int:
+    return zlib.crc32(ticket_id.encode()) % SHARDS
 
 
 def _late_co_departments(values: Values, contributions: Contributions) -> list[str]:
@@ -144,8 +153,8 @@ def add_ticket(tally: Tally, values: Values, contributions: Contributions, calen
     """Add (`sign` 1) or take away (-1) a ticket's standing."""
     zone = ZoneInfo(calendar.tz)
     lead = values["department_code"] or ""
-    size, channel = values["enterprise_size"] or "", values["channel"]
-    key = (lead, local_day(values["received_at"], zone), size, channel)
+    size, channel, shard = values["enterprise_size"] or "", values["channel"], shard_of(values["id"])
+    key = (lead, local_day(values["received_at"], zone), size, channel, shard)
     status = values["status"]
     tally.count(key, "received", sign)
     if values["kind"] == "order":
@@ -158,7 +167,7 @@ def add_ticket(tally: Tally, values: Values, contributions: Contributions, calen
     if resolved_at is not None and (resolved_at <= values["resolve_due"] or late_co):
         tally.count(key, "resolved_on_time", sign)
     if status != "withdrawn":
-        due_key = (lead, local_day(values["resolve_due"], zone), size, channel)
+        due_key = (lead, local_day(values["resolve_due"], zone), size, channel, shard)
         tally.count(due_key, "due", sign)
         if resolved_at is not None:
             tally.count(due_key, "completed", sign)
@@ -166,9 +175,9 @@ def add_ticket(tally: Tally, values: Values, contributions: Contributions, calen
     if co_departments:
         tally.count(key, "joint_led", sign)
         for code in co_departments:
-            tally.count((code, key[1], size, channel), "joint_joined", sign)
+            tally.count((code, key[1], size, channel, shard), "joint_joined", sign)
         for code in late_co:
-            tally.count((code, key[1], size, channel), "joint_late", sign)
+            tally.count((code, key[1], size, channel, shard), "joint_late", sign)
     if values["is_overdue"] and status in _OPEN:
         tally.count(key, "overdue_open", sign)
     if resolved_at is not None and status in _RESOLVED:
@@ -179,6 +188,7 @@ def add_ticket(tally: Tally, values: Values, contributions: Contributions, calen
 def add_hot_spots(tally: Tally, values: Values, zone: ZoneInfo) -> None:
     """A new ticket's request by category, item, industry and park (those it names)."""
     day = local_day(values["received_at"], zone)
+    shard = shard_of(values["id"])
     keys = (
         values["category_code"],
         values["item_code"],
@@ -187,21 +197,21 @@ def add_hot_spots(tally: Tally, values: Values, zone: ZoneInfo) -> None:
     )
     for dimension, key in zip(HOT_SPOT_DIMENSIONS, keys, strict=True):
         if key:
-            tally.hot_spots[(day, dimension, key)] += 1
+            tally.hot_spots[(day, dimension, key, shard)] += 1
 
 
 def add_step(tally: Tally, before: Values, after: Values, *, at: datetime, zone: ZoneInfo) -> None:
     """What one change did, filed under its day: a return (退单) counts for the department that
     returned it, an escalation and a resolution for the lead of the time."""
-    size, channel = after["enterprise_size"] or "", after["channel"]
+    size, channel, shard = after["enterprise_size"] or "", after["channel"], shard_of(after["id"])
     day = local_day(at, zone)
     moved = before["status"] != after["status"]
     if moved and after["status"] == "returned":
-        tally.count((before["department_code"] or "", day, size, channel), "returned", 1)
+        tally.count((before["department_code"] or "", day, size, channel, shard), "returned", 1)
     if moved and after["status"] == "escalated":
-        tally.count((before["department_code"] or "", day, size, channel), "escalations", 1)
+        tally.count((before["department_code"] or "", day, size, channel, shard), "escalations", 1)
     if after["resolution_round"] > before["resolution_round"]:
-        tally.count((after["department_code"] or "", day, size, channel), "resolutions", 1)
+        tally.count((after["department_code"] or "", day, size, channel, shard), "resolutions", 1)
 
 
 def add_rating(tally: Tally, rating: Values, ticket: Values, zone: ZoneInfo, sign: int) -> None:
@@ -211,6 +221,7 @@ def add_rating(tally: Tally, rating: Values, ticket: Values, zone: ZoneInfo, sig
         local_day(rating["created_at"], zone),
         ticket["enterprise_size"] or "",
         ticket["channel"],
+        shard_of(ticket["id"]),
     )
     tally.count(key, "rated", sign)
     if rating["rating"] in SATISFIED_RATINGS:
@@ -346,14 +357,14 @@ async def rebuild(session: AsyncSession, *, calendar: WorkCalendar) -> int:
         ):
             joined[ticket_id][code] = first_at
         trails: defaultdict[str, list[Values]] = defaultdict(list)
-        for event in (
+        for link in (
             await session.execute(
                 select(events.c.ticket_id, events.c.at, events.c.from_status, events.c.to_status, events.c.changes)
                 .where(events.c.ticket_id.in_(ids))
                 .order_by(events.c.ticket_id, events.c.seq)
             )
         ).mappings():
-            trails[event["ticket_id"]].append(event)
+            trails[link["ticket_id"]].append(link)
         by_id = {row["id"]: row for row in batch}
         tally = Tally()
         for row in batch:
@@ -369,18 +380,19 @@ async def rebuild(session: AsyncSession, *, calendar: WorkCalendar) -> int:
 def _replay(tally: Tally, ticket: Values, trail: list[Values], zone: ZoneInfo) -> None:
     """The steps of a ticket's audit trail, each from the replayed status, lead and round."""
     state: dict[str, Any] = {
+        "id": ticket["id"],
         "status": None,
         "department_code": None,
         "resolution_round": 0,
         "enterprise_size": ticket["enterprise_size"],
         "channel": ticket["channel"],
     }
-    for event in trail:
+    for link in trail:
         after = dict(state)
-        after["status"] = event["to_status"]
+        after["status"] = link["to_status"]
         for name in _REPLAYED[1:]:
-            if name in event["changes"]:
-                after[name] = event["changes"][name][1]
-        if event["from_status"] is not None:
-            add_step(tally, state, after, at=event["at"], zone=zone)
+            if name in link["changes"]:
+                after[name] = link["changes"][name][1]
+        if link["from_status"] is not None:
+            add_step(tally, state, after, at=link["at"], zone=zone)
         state = after

@@ -73,8 +73,9 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("size", sa.String(length=8), nullable=False),
         sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("shard", sa.Integer(), autoincrement=False, nullable=False),
         *(_counter(name) for name in DEPARTMENT_COUNTERS),
-        sa.PrimaryKeyConstraint("department_code", "day", "size", "channel"),
+        sa.PrimaryKeyConstraint("department_code", "day", "size", "channel", "shard"),
     )
     # The ranking of every department reads a period across all of them.
     op.create_index("ix_stats_department_days_day", "stats_department_days", ["day"])
@@ -91,8 +92,9 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("dimension", sa.String(length=16), nullable=False),
         sa.Column("key", sa.String(length=100), nullable=False),
+        sa.Column("shard", sa.Integer(), autoincrement=False, nullable=False),
         _counter("received"),
-        sa.PrimaryKeyConstraint("day", "dimension", "key"),
+        sa.PrimaryKeyConstraint("day", "dimension", "key", "shard"),
     )
     op.create_table(
         "joint_contributions",

@@ -127,6 +127,8 @@ async def test_the_board_reads_with_the_internal_token_and_a_wrong_one_is_refuse
     [
         ({"start": "2026-10-02", "end": "2026-10-01"}, ["query", "end"]),
         ({"start": "2020-01-01", "end": "2026-01-01"}, ["query", "end"]),
+        ({"start": "0001-01-01"}, ["query", "start"]),
+        ({"end": "9999-12-31"}, ["query", "start"]),
     ],
 )
 async def test_a_bad_period_is_a_422(platform: Platform, params: dict[str, str], loc: list[str]) -> None:
