@@ -4,14 +4,19 @@ answers when it cannot show figures (the ticket service down, a bad period)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI, Request
 
 from gateway.app import create_app
+from gateway.board import Board, PeriodChoice
+from gateway.catalog_client import CatalogDepartments
 from gateway.settings import GatewaySettings
+from gateway.stats_client import Ratio, StatsClient
 from tests.conftest import Platform
 from tests.gateway.board_page import BoardPage, read_board
 from tests.support import free_port
@@ -162,3 +167,63 @@ async def test_the_charts_are_svg_images_with_their_own_styles_only(platform: Pl
         policy = response.headers["content-security-policy"]
         assert policy.startswith("default-src 'none'; style-src 'unsafe-inline';")
         assert "script-src" not in policy
+
+
+def _counting_stats_app(calls: list[str]) -> FastAPI:
+    """A statistics API that answers the board's four reads with one department, counting them."""
+    app = FastAPI()
+    ratio = {"count": 1, "of": 2, "rate": 0.5, "denominator": "received"}
+    period = {"start": "2026-01-01", "end": "2026-12-31"}
+
+    @app.get("/api/v1/stats/{name}")
+    async def answer(name: str, request: Request) -> dict[str, Any]:
+        calls.append(f"{name}?{request.url.query}")
+        return {
+            "scores": {
+                "period": period,
+                "scheme_version": 2,
+                "without_tickets": [],
+                "scores": [{"rank": 1, "department_code": "jxw", "score": 90.0, "max_score": 100.0}],
+            },
+            "departments": {
+                "period": period,
+                "without_tickets": [],
+                "departments": [
+                    {"department_code": "jxw", "received": 2, "resolved_on_time": ratio, "satisfaction": ratio}
+                ],
+            },
+            "overview": {
+                "period": period,
+                "units_joined": 36,
+                "visits": None,
+                "policies_published": 3,
+                "items_published": 50,
+                "requests_received": 2,
+                "completion": ratio,
+                "satisfaction": ratio,
+            },
+            "trends": {"period": period, "weeks": []},
+        }[name]
+
+    return app
+
+
+async def test_the_board_reads_a_period_once_within_its_cache_time() -> None:
+    calls: list[str] = []
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=_counting_stats_app(calls)), base_url="http://t"
+    ) as http:
+        names = CatalogDepartments(http)
+        board = Board(StatsClient(http, token="t"), names, cache_seconds=60)
+        first = await board.figures(PeriodChoice(start=None, end=None))
+        again = await board.figures(PeriodChoice(start=None, end=None))
+        assert again is first
+        assert len(calls) == 4
+        other = await board.figures(PeriodChoice(start=date(2026, 1, 1), end=date(2026, 3, 31)))
+        assert len(calls) == 8
+        assert "start=2026-01-01&end=2026-03-31" in calls[-1]
+        assert other.ranked[0].resolved_on_time == Ratio(count=1, of=2, rate=0.5)
+        uncached = Board(StatsClient(http, token="t"), names, cache_seconds=0)
+        await uncached.figures(PeriodChoice(start=None, end=None))
+        await uncached.figures(PeriodChoice(start=None, end=None))
+        assert len(calls) == 16

@@ -98,7 +98,7 @@ def _shown(page: Page) -> BoardPage:
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         # Root in a container has no user namespace for Chromium's sandbox.
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--lang=zh-CN"])
         try:
             yield browser
         finally:
