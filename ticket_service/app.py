@@ -10,21 +10,19 @@ from fastapi import FastAPI
 from services.app import State, create_service_app
 from services.http import create_http_client
 from services.queue import LazyQueue
-from ticket_service import calendar_routes, enterprise_routes, internal_routes, sla_routes, ticket_routes
+from ticket_service import (
+    calendar_routes,
+    documentation,
+    enterprise_routes,
+    internal_routes,
+    sla_routes,
+    ticket_routes,
+)
 from ticket_service.calendar_service import CalendarCache
 from ticket_service.catalog_client import CatalogClient
 from ticket_service.context import TicketContext
 from ticket_service.numbers import TicketNumbers
 from ticket_service.settings import TicketSettings
-
-TAGS = [
-    {"name": "tickets", "description": "Cases (诉求/工单) under the 1-3-5 rule, their audit trail and feedback."},
-    {"name": "ticket actions", "description": "Life-cycle actions; `If-Match: <version>` guards against lost updates."},
-    {"name": "orders", "description": "Ordering from the menu (点菜单): one ticket per item."},
-    {"name": "enterprises", "description": "Enterprises and their unified social credit codes."},
-    {"name": "calendar", "description": "Working days (工作日), official holidays and make-up days; deadlines."},
-    {"name": "sla", "description": "The 1-3-5 clock: sweeps by the SLA worker, and their status (督办)."},
-]
 
 
 def create_app(
@@ -60,6 +58,6 @@ def create_app(
             sla_routes.router,
             internal_routes.router,
         ],
-        tags=TAGS,
+        tags=documentation.tags(),
         extra_lifespan=extra,
     )
