@@ -20,20 +20,22 @@ cannot drift from them:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import TypeAdapter
 from starlette.routing import BaseRoute
 
 from services.auth import BearerPrincipal
 from services.errors import PROBLEM_MEDIA_TYPE, FieldError, Problem, ValidationProblem
 
+# A route as FastAPI documents it: an `APIRoute` with the prefix and tags of the routers it is in.
+Route = RouteContext
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _DEFAULT_RESPONSE_DESCRIPTION = "Successful Response"
 
@@ -165,9 +167,16 @@ def _bearer_dependencies(dependant: Dependant) -> Iterator[BearerPrincipal]:
         yield from _bearer_dependencies(dependency)
 
 
-def access_rule(route: APIRoute) -> str:
+def access_rule(route: Route) -> str:
     """Who may call the route, as its bearer-token dependency says."""
     bearers = list(_bearer_dependencies(route.dependant))
+    headers = {str(field.alias).lower() for field in route.dependant.header_params}
+    if not bearers and "webhook-signature" in headers:
+        return (
+            "**Who may call:** the sender holding the webhook's shared secret only: no bearer token, but a "
+            "valid Standard Webhooks signature (`webhook-id`, `webhook-timestamp` within 5 minutes, "
+            "`webhook-signature` over the raw body); anything else is 401 `invalid_webhook_signature`."
+        )
     if not bearers:
         return "**Who may call:** anyone; no token is needed."
     if all(not bearer.required for bearer in bearers):
@@ -184,19 +193,20 @@ def access_rule(route: APIRoute) -> str:
     return f"**Who may call:** bearer token with role {named}; any other role is 403 `role_not_allowed`."
 
 
-def _anonymous_allowed(route: APIRoute) -> bool:
+def _anonymous_allowed(route: Route) -> bool:
     return any(not bearer.required for bearer in _bearer_dependencies(route.dependant))
 
 
 _PARENTHESIS = re.compile(r"\s*\([^()]*\)\s*$")
 
 
-def _summary(route: APIRoute) -> str:
+def _summary(route: Route) -> str:
     if route.summary:
-        return route.summary
-    text = (route.description or route.name.replace("_", " ")).strip()
+        return str(route.summary)
+    name = str(route.name or "").replace("_", " ")
+    text = (route.description or name).strip()
     first = re.split(r"(?<=[.;:])\s", text, maxsplit=1)[0].rstrip(".;:")
-    return _PARENTHESIS.sub("", first) or route.name.replace("_", " ").capitalize()
+    return _PARENTHESIS.sub("", first) or name.capitalize()
 
 
 def _success_description(method: str, status: str, operation: dict[str, Any]) -> str:
@@ -223,12 +233,13 @@ def _schema_names(schema: dict[str, Any]) -> list[str]:
     return [name for option in schema.get("anyOf", []) for name in _schema_names(option)]
 
 
-def _routes_by_operation(routes: Iterable[BaseRoute]) -> dict[tuple[str, str], APIRoute]:
-    found: dict[tuple[str, str], APIRoute] = {}
-    for route in routes:
-        if isinstance(route, APIRoute) and route.include_in_schema:
+def _routes_by_operation(routes: Sequence[BaseRoute]) -> dict[tuple[str, str], Route]:
+    """Each documented operation's route, through included routers too (their full paths)."""
+    found: dict[tuple[str, str], Route] = {}
+    for route in iter_route_contexts(routes):
+        if isinstance(route.original_route, APIRoute) and route.include_in_schema:
             for method in route.methods or ():
-                found[(route.path_format, method.lower())] = route
+                found[(str(route.path_format), method.lower())] = route
     return found
 
 
