@@ -77,6 +77,13 @@ def upstream_urls(settings: GatewaySettings) -> dict[str, str]:
     }
 
 
+def own_document(app: FastAPI) -> dict[str, Any]:
+    """The gateway's own operations' document, into which the services' are merged."""
+    return build_document(
+        title="965808 gateway", version=app.version, description=DESCRIPTION, routes=app.routes, tags=TAGS
+    )
+
+
 def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[str, ASGIApp] | None = None) -> FastAPI:
     """`upstreams` replaces the aiohttp upstreams, e.g. with in-process service apps in tests."""
     settings = settings or GatewaySettings()
@@ -106,20 +113,13 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
                 )
                 stack.push_async_callback(client.aclose)
                 clients[name] = client
-            own = build_document(
-                title="965808 enterprise-service platform",
-                version=app.version,
-                description=DESCRIPTION,
-                routes=app.routes,
-                tags=TAGS,
-            )
             yield {
                 **state,
                 "redis": redis,
                 "rate_limiter": RateLimiter(redis),
                 "upstreams": apps,
                 "upstream_clients": clients,
-                "gateway_openapi": own,
+                "gateway_openapi": own_document(app),
                 "openapi_cache": {},
             }
 

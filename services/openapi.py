@@ -255,6 +255,7 @@ def describe_operations(document: dict[str, Any], routes: Sequence[BaseRoute]) -
         operation["description"] = f"{description}\n\n{access_rule(route)}".strip()
         if _anonymous_allowed(route) and operation.get("security"):
             operation["security"] = [{}, *operation["security"]]
+        operation.setdefault("security", [])  # no bearer token at all: said, not left to a default
         for status, response in operation.get("responses", {}).items():
             if status.startswith(("2", "3")) and response.get("description") in {_DEFAULT_RESPONSE_DESCRIPTION, ""}:
                 response["description"] = _success_description(method, status, operation)
