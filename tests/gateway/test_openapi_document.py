@@ -185,9 +185,7 @@ async def test_problems_with_extra_fields_have_their_own_schemas(document: dict[
 # Headers
 
 
-async def test_declared_headers_are_the_ones_answers_carry(
-    client: httpx.AsyncClient, document: dict[str, Any]
-) -> None:
+async def test_declared_headers_are_the_ones_answers_carry(client: httpx.AsyncClient, document: dict[str, Any]) -> None:
     item = document["paths"]["/api/v1/items/{code}"]["get"]
     assert {"name": "If-None-Match", "in": "header"}.items() <= item["parameters"][-1].items()
     assert {"ETag", "X-Request-ID", "Cache-Control"} <= set(item["responses"]["200"]["headers"])
@@ -199,9 +197,7 @@ async def test_declared_headers_are_the_ones_answers_carry(
     create = document["paths"]["/api/v1/departments"]["post"]["responses"]["201"]["headers"]
     assert "Location" in create
     admin = bearer(await login(client, "admin"))
-    created = await client.post(
-        "/api/v1/departments", json={"code": "doc-loc", "name": "文档检查局"}, headers=admin
-    )
+    created = await client.post("/api/v1/departments", json={"code": "doc-loc", "name": "文档检查局"}, headers=admin)
     assert created.status_code == 201
     assert created.headers["location"] == "/api/v1/departments/doc-loc"
     assert (await client.get(created.headers["location"])).status_code == 200
