@@ -197,16 +197,16 @@ def _anonymous_allowed(route: Route) -> bool:
     return any(not bearer.required for bearer in _bearer_dependencies(route.dependant))
 
 
-_PARENTHESIS = re.compile(r"\s*\([^()]*\)\s*$")
+_PARENTHESIS = re.compile(r"\s*\([^()]*\)")
 
 
 def _summary(route: Route) -> str:
     if route.summary:
         return str(route.summary)
     name = str(route.name or "").replace("_", " ")
-    text = (route.description or name).strip()
-    first = re.split(r"(?<=[.;:])\s", text, maxsplit=1)[0].rstrip(".;:")
-    return _PARENTHESIS.sub("", first) or name.capitalize()
+    text = _PARENTHESIS.sub("", (route.description or name).strip())
+    first = re.split(r"[.;:](?:\s|$)", text, maxsplit=1)[0].strip()
+    return first or name.capitalize()
 
 
 def _success_description(method: str, status: str, operation: dict[str, Any]) -> str:
