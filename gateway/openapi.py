@@ -42,7 +42,7 @@ def merge_documents(
 ) -> dict[str, Any]:
     """Union of paths, schemas, tags and security schemes; a clashing schema name gets the
     service's name as prefix, and that service's references follow the rename."""
-    merged = copy.deepcopy(gateway)
+    merged = type_problem_variants(copy.deepcopy(gateway), SERVICE_PACKAGES["gateway"])
     merged["paths"] = {path: item for path, item in merged.get("paths", {}).items()}
     components = merged.setdefault("components", {})
     schemas: dict[str, Any] = components.setdefault("schemas", {})
@@ -173,21 +173,25 @@ def type_problem_variants(document: dict[str, Any], package: str) -> dict[str, A
 
 
 def close_problem_codes(document: dict[str, Any]) -> None:
-    """`code` is a closed list: every code the platform's problem classes declare, each explained."""
+    """`code` is a closed list: every code the platform's problem classes declare, each explained
+    (a `ValidationProblem`'s: those of the 422 classes)."""
     for package in SERVICE_PACKAGES.values():
         importlib.import_module(f"{package}.errors")
     codes = problem_codes()
-    meanings = "\n".join(f"- `{code}`: {meaning}" for code, meaning in codes.items())
-    problem = document.get("components", {}).get("schemas", {}).get("Problem")
-    if problem is None:
-        return
-    problem["properties"]["code"] = {
-        "type": "string",
-        "enum": list(codes),
-        "title": "Code",
-        "description": "Stable machine-readable error code; the `type` URI ends with it too. The codes:\n\n" + meanings,
-        "examples": ["not_found"],
-    }
+    unprocessable = {code for cls in problem_classes() if cls.status == 422 for code in cls.__dict__.get("codes", {})}
+    schemas = document.get("components", {}).get("schemas", {})
+    for name, listed in (("Problem", list(codes)), ("ValidationProblem", sorted(unprocessable))):
+        if name not in schemas:
+            continue
+        meanings = "\n".join(f"- `{code}`: {codes[code]}" for code in listed)
+        schemas[name]["properties"]["code"] = {
+            "type": "string",
+            "enum": listed,
+            "title": "Code",
+            "description": "Stable machine-readable error code; the `type` URI ends with it too. The codes:\n\n"
+            + meanings,
+            "examples": ["validation_error" if name == "ValidationProblem" else "not_found"],
+        }
 
 
 def _member_collections(document: dict[str, Any]) -> dict[str, tuple[str, str]]:

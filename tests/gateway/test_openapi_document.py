@@ -99,6 +99,8 @@ async def test_problem_codes_are_a_closed_list_read_from_the_problem_classes(doc
     assert code["enum"] == list(_loaded_problem_codes())
     for name, meaning in _loaded_problem_codes().items():
         assert f"- `{name}`: {meaning}" in code["description"]
+    invalid = document["components"]["schemas"]["ValidationProblem"]["properties"]["code"]["enum"]
+    assert {"validation_error", "unknown_reference", "idempotency_key_reused"} <= set(invalid) < set(code["enum"])
 
 
 def _problem_class_names() -> set[str]:
