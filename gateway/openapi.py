@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from services.errors import PROBLEM_MEDIA_TYPE, ProblemError, ProblemFields, problem_classes, problem_codes
-from services.openapi import operations
+from services.openapi import HTTP_METHODS, operations
 
 # Each service's own health; the gateway's document has the platform's.
 PRIVATE_PATHS = frozenset({"/health", "/health/live", "/health/ready"})
@@ -35,6 +35,31 @@ def _rename_refs(node: Any, renames: Mapping[str, str]) -> Any:
 
 def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+PROXY_FAILURES = {
+    "502": "The gateway could not reach the service behind this path; nothing reached it.",
+    "504": "The service behind this path did not answer in time; the request may or may not have been applied.",
+}
+
+
+def declare_proxy_failures(path_item: dict[str, Any]) -> dict[str, Any]:
+    """A proxied operation may also be answered by the gateway itself: 502 or 504."""
+    for method, operation in path_item.items():
+        if method not in HTTP_METHODS:
+            continue
+        responses = operation.setdefault("responses", {})
+        for status, description in PROXY_FAILURES.items():
+            responses.setdefault(
+                status,
+                {
+                    "description": description,
+                    "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                    "headers": {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}},
+                },
+            )
+        operation["responses"] = dict(sorted(responses.items()))
+    return path_item
 
 
 def merge_documents(
@@ -65,7 +90,7 @@ def merge_documents(
         for path, item in document.get("paths", {}).items():
             if path in PRIVATE_PATHS or path.startswith("/internal/"):
                 continue
-            merged["paths"][path] = item
+            merged["paths"][path] = declare_proxy_failures(item)
         for tag in document.get("tags", []):
             if tag["name"] not in known_tags:
                 tags.append(tag)

@@ -253,3 +253,9 @@ async def test_the_ticket_tags_state_the_rules_a_client_needs(document: dict[str
     assert "| `reopen` |" in tags["ticket actions"] and "412 `version_mismatch`" in tags["ticket actions"]
     assert "close nothing" in tags["tickets"] and "SHA-256" in tags["tickets"]
     assert "`idempotency_key_reused`" in tags["orders"]
+
+
+async def test_proxied_operations_declare_the_gateways_own_502_and_504(document: dict[str, Any]) -> None:
+    for path, method, operation in operations(document):
+        proxied = path.startswith("/api/v1/") and not path.startswith(("/api/v1/auth/", "/api/v1/accounts"))
+        assert ({"502", "504"} <= set(operation["responses"])) == proxied, (method, path)
