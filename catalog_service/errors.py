@@ -2,25 +2,55 @@
 
 from __future__ import annotations
 
-from services.errors import Conflict, NotFound, Unprocessable
+from types import MappingProxyType
+
+from pydantic import Field
+
+from services.errors import Conflict, NotFound, ProblemFields, StateProblem, Unprocessable, meanings
+
+KINDS = ("department", "category", "item", "policy", "menu")
+
+
+class UnknownReferenceProblem(ProblemFields):
+    """A field names catalogue codes that do not exist or are not active."""
+
+    field: str = Field(description="The body field that names them.", examples=["co_department_codes"])
+    unknown: list[str] = Field(description="The codes that are unknown or inactive.", examples=[["abc"]])
+
+
+class InvalidReferenceProblem(ProblemFields):
+    """A field's reference is not allowed here."""
+
+    field: str = Field(description="The body field at fault.", examples=["lead_department_code"])
 
 
 class ResourceNotFound(NotFound):
+    codes = MappingProxyType(
+        {f"{kind}_not_found": f"No {kind} has this code (or it is not visible to the caller)." for kind in KINDS}
+    )
+
     def __init__(self, kind: str, code: str) -> None:
         super().__init__(f"{kind} {code!r} does not exist.", code=f"{kind}_not_found")
 
 
 class DuplicateCode(Conflict):
+    codes = meanings(duplicate_code="Another entry of this kind already has this code.")
+
     def __init__(self, kind: str, code: str) -> None:
         super().__init__(f"A {kind} with code {code!r} already exists.", code="duplicate_code")
 
 
 class DuplicateName(Conflict):
+    codes = meanings(duplicate_name="Another entry of this kind already has this name.")
+
     def __init__(self, kind: str, name: str) -> None:
         super().__init__(f"A {kind} named {name!r} already exists.", code="duplicate_name")
 
 
 class UnknownReference(Unprocessable):
+    codes = meanings(unknown_reference="A field names a code that does not exist or is not active.")
+    fields = UnknownReferenceProblem
+
     def __init__(self, field: str, codes: list[str]) -> None:
         super().__init__(
             f"{field} names codes that do not exist or are not active: {', '.join(codes)}.",
@@ -32,6 +62,9 @@ class UnknownReference(Unprocessable):
 
 
 class InvalidReference(Unprocessable):
+    codes = meanings(invalid_reference="A field's reference is not allowed here (e.g. a co-department that leads).")
+    fields = InvalidReferenceProblem
+
     def __init__(self, field: str, detail: str) -> None:
         super().__init__(
             detail,
@@ -42,6 +75,9 @@ class InvalidReference(Unprocessable):
 
 
 class InvalidStatusChange(Conflict):
+    codes = meanings(invalid_state="The resource's status does not allow this action; `state` and `action` say which.")
+    fields = StateProblem
+
     def __init__(self, kind: str, code: str, status: str, action: str) -> None:
         super().__init__(
             f"{kind} {code!r} is {status}; it cannot be {action}.",
@@ -52,6 +88,8 @@ class InvalidStatusChange(Conflict):
 
 
 class MenuImmutable(Conflict):
+    codes = meanings(menu_immutable="A published menu edition never changes; create a new edition.")
+
     def __init__(self, code: str) -> None:
         super().__init__(
             f"Menu edition {code!r} is published and cannot change; create a new edition.",

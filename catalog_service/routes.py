@@ -39,10 +39,10 @@ from services.auth import AdminPrincipal, OptionalPrincipal, Principal, Role
 from services.db import AutocommitDep, SessionDep
 from services.errors import problem_responses
 from services.pagination import Page, PageDep
-from services.responses import cached_json
+from services.responses import NOT_MODIFIED, cached_json, locate
 
-READ = problem_responses(400, 401, 404, 422)
-LIST = problem_responses(400, 401, 422)
+READ = {**problem_responses(400, 401, 404, 422), **NOT_MODIFIED}
+LIST = {**problem_responses(400, 401, 422), **NOT_MODIFIED}
 WRITE = problem_responses(400, 401, 403, 404, 409, 422)
 CREATE = problem_responses(400, 401, 403, 409, 422)
 
@@ -106,9 +106,13 @@ async def get_department(
 
 
 @departments.post("/departments", status_code=201, response_model=DepartmentRead, responses=CREATE)
-async def create_department(session: SessionDep, _: AdminPrincipal, body: DepartmentCreate) -> Any:
+async def create_department(
+    request: Request, response: Response, session: SessionDep, _: AdminPrincipal, body: DepartmentCreate
+) -> Any:
     """Create a department (admin)."""
-    return await service.create_department(session, data=body)
+    department = await service.create_department(session, data=body)
+    locate(request, response, department.code)
+    return department
 
 
 @departments.patch("/departments/{code}", response_model=DepartmentRead, responses=WRITE)
@@ -154,9 +158,13 @@ async def get_category(
 
 
 @categories.post("/categories", status_code=201, response_model=CategoryRead, responses=CREATE)
-async def create_category(session: SessionDep, _: AdminPrincipal, body: CategoryCreate) -> Any:
+async def create_category(
+    request: Request, response: Response, session: SessionDep, _: AdminPrincipal, body: CategoryCreate
+) -> Any:
     """Create a category (admin)."""
-    return await service.create_category(session, data=body)
+    category = await service.create_category(session, data=body)
+    locate(request, response, category.code)
+    return category
 
 
 @categories.patch("/categories/{code}", response_model=CategoryRead, responses=WRITE)
@@ -203,9 +211,13 @@ async def get_policy(
 
 
 @policies.post("/policies", status_code=201, response_model=PolicyRead, responses=CREATE)
-async def create_policy(session: SessionDep, _: AdminPrincipal, body: PolicyCreate) -> Any:
+async def create_policy(
+    request: Request, response: Response, session: SessionDep, _: AdminPrincipal, body: PolicyCreate
+) -> Any:
     """Create a policy, as a draft or published (admin)."""
-    return await service.create_policy(session, data=body)
+    policy = await service.create_policy(session, data=body)
+    locate(request, response, policy.code)
+    return policy
 
 
 @policies.patch("/policies/{code}", response_model=PolicyRead, responses=WRITE)
@@ -259,7 +271,7 @@ async def list_items(
     return _page_response(request, ItemRead, listing)
 
 
-@items.get("/items/{code}", response_model=ItemRead, responses={**READ, 304: {"description": "Not modified"}})
+@items.get("/items/{code}", response_model=ItemRead, responses=READ)
 async def get_item(request: Request, db: AutocommitDep, principal: OptionalPrincipal, code: ItemCodePath) -> Response:
     """Get one service item (anyone, if published); honours If-None-Match."""
     row = await service.get_item(db, code=code, include_hidden=_is_admin(principal))
@@ -267,9 +279,12 @@ async def get_item(request: Request, db: AutocommitDep, principal: OptionalPrinc
 
 
 @items.post("/items", status_code=201, response_model=ItemRead, responses=CREATE)
-async def create_item(session: SessionDep, _: AdminPrincipal, body: ItemCreate) -> Any:
+async def create_item(
+    request: Request, response: Response, session: SessionDep, _: AdminPrincipal, body: ItemCreate
+) -> Any:
     """Create a service item, as a draft or published (admin)."""
     item = await service.create_item(session, data=body)
+    locate(request, response, item.code)
     return service.item_read(item)
 
 
@@ -327,9 +342,13 @@ async def get_menu(request: Request, db: AutocommitDep, principal: OptionalPrinc
 
 
 @menus.post("/menus", status_code=201, response_model=MenuRead, responses=CREATE)
-async def create_menu(session: SessionDep, _: AdminPrincipal, body: MenuCreate) -> Any:
+async def create_menu(
+    request: Request, response: Response, session: SessionDep, _: AdminPrincipal, body: MenuCreate
+) -> Any:
     """Draft a new menu edition (admin)."""
-    return await menu_editions.create_menu(session, data=body)
+    menu = await menu_editions.create_menu(session, data=body)
+    locate(request, response, menu.code)
+    return menu
 
 
 @menus.patch("/menus/{code}", response_model=MenuRead, responses=WRITE)

@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp
 
 from gateway.admission import AdmissionMiddleware
@@ -23,7 +22,7 @@ from services.app import install_edge_middleware, open_base_state, telemetry_con
 from services.errors import install_problem_handlers
 from services.http import create_http_client
 from services.metrics import Metrics, prefix_route_of
-from services.openapi import rewrite_problem_responses
+from services.openapi import build_document
 from services.rate_limit import RateLimiter
 from services.redis import create_redis
 
@@ -46,14 +45,29 @@ ROUTES: dict[str, str] = {
 }
 
 DESCRIPTION = """\
-The 965808 one-stop service platform for enterprises (就让我帮您办).
+The 965808 one-stop service platform for enterprises (就让我帮您办): the service menu (点菜单),
+enterprises' requests and complaints as tickets under the 1-3-5 working-day rule, and their
+supervision.
 
-* Read the **service menu** (`/api/v1/items`, `/api/v1/menus/current`) without logging in.
-* Log in with **Authorize** (OAuth2 password flow) to act as an enterprise, department staff,
-  dispatcher, supervisor or admin; integrations use client credentials.
-* Errors are RFC 9457 `application/problem+json` documents with a stable `code`.
-* Requests count against rate limits per caller and per client address: past one, any
-  operation answers `429` (`rate_limited`) with `Retry-After`; every answer carries the
+* **Anonymous reads.** The service menu (`/api/v1/items`, `/api/v1/menus/current`), the
+  departments, categories, policies and the working-day calendar need no token.
+* **Roles.** Log in with **Authorize**: people use the OAuth2 password flow (roles `enterprise`,
+  `staff`, `dispatcher`, `supervisor`, `admin`, `hotline`), integrations the client-credentials
+  flow (role `integration`). Each operation's description says which roles may call it.
+* **Errors** are RFC 9457 `application/problem+json` documents with a stable `code` from a closed
+  list (the `Problem` schema lists every code and what it means); some carry extra fields
+  (`StateProblem`, `VersionMismatchProblem`, …).
+* **Conditional requests.** Catalogue and calendar reads send an `ETag`: send it back in
+  `If-None-Match` for a 304. Ticket answers' `ETag` is the ticket's version: send it in `If-Match`
+  with an action, and a ticket changed meanwhile is a 412 instead of a lost update.
+* **Retries.** Creating an order or a ticket takes an `Idempotency-Key` (see the `orders` tag);
+  429 and 503 answers say `Retry-After`.
+* **Tracing.** Every answer carries `X-Request-ID` (the caller's own, if it sent a valid one);
+  quote it when reporting a problem.
+* **Life cycle, ratings and the audit chain** are described under the `ticket actions` and
+  `tickets` tags.
+* **Rate limits.** Requests count against allowances per caller and per client address: past
+  one, any operation answers `429` (`rate_limited`) with `Retry-After`; every answer carries the
   `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` fields.
 """
 
@@ -71,6 +85,13 @@ def upstream_urls(settings: GatewaySettings) -> dict[str, list[str]]:
         "tickets": settings.ticket_replicas,
         "notifications": settings.notification_replicas,
     }
+
+
+def own_document(app: FastAPI) -> dict[str, Any]:
+    """The gateway's own operations' document, into which the services' are merged."""
+    return build_document(
+        title="965808 gateway", version=app.version, description=DESCRIPTION, routes=app.routes, tags=TAGS
+    )
 
 
 def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[str, ASGIApp] | None = None) -> FastAPI:
@@ -112,20 +133,13 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
                 )
                 stack.push_async_callback(client.aclose)
                 clients[name] = client
-            own = get_openapi(
-                title="965808 enterprise-service platform",
-                version=app.version,
-                description=DESCRIPTION,
-                routes=app.routes,
-                tags=TAGS,
-            )
             yield {
                 **state,
                 "redis": redis,
                 "rate_limiter": RateLimiter(limiter_redis),
                 "upstreams": apps,
                 "upstream_clients": clients,
-                "gateway_openapi": rewrite_problem_responses(own),
+                "gateway_openapi": own_document(app),
                 "openapi_cache": {},
                 "board": Board(
                     StatsClient(clients["tickets"], token=settings.internal_token.get_secret_value()),

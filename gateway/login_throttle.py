@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from gateway.errors import InvalidClient, InvalidCredentials
+from gateway.errors import InvalidClient, InvalidCredentials, TooManyLoginFailures
 from gateway.settings import GatewaySettings
-from services.errors import TooManyRequests
 from services.principals import Principal
 from services.rate_limit import Allowance, RateLimiter
 
@@ -35,7 +34,7 @@ async def throttled(
     for key, allowance in checks:
         decision = await limiter.peek(key, allowance)
         if not decision.allowed:
-            raise TooManyRequests(
+            raise TooManyLoginFailures(
                 f"Too many failed logins; try again in {decision.retry_after_seconds} s.",
                 code="too_many_login_failures",
                 headers=decision.headers(),

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
+
+from pydantic import TypeAdapter
+
+from services.errors import PROBLEM_MEDIA_TYPE, ProblemError, ProblemFields, problem_classes, problem_codes
+from services.openapi import HTTP_METHODS, operations
 
 # Each service's own health; the gateway's document has the platform's.
 PRIVATE_PATHS = frozenset({"/health", "/health/live", "/health/ready"})
@@ -30,12 +37,37 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
+PROXY_FAILURES = {
+    "502": "The gateway could not reach the service behind this path; nothing reached it.",
+    "504": "The service behind this path did not answer in time; the request may or may not have been applied.",
+}
+
+
+def declare_proxy_failures(path_item: dict[str, Any]) -> dict[str, Any]:
+    """A proxied operation may also be answered by the gateway itself: 502 or 504."""
+    for method, operation in path_item.items():
+        if method not in HTTP_METHODS:
+            continue
+        responses = operation.setdefault("responses", {})
+        for status, description in PROXY_FAILURES.items():
+            responses.setdefault(
+                status,
+                {
+                    "description": description,
+                    "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                    "headers": {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}},
+                },
+            )
+        operation["responses"] = dict(sorted(responses.items()))
+    return path_item
+
+
 def merge_documents(
     gateway: dict[str, Any], services: Mapping[str, dict[str, Any]], *, missing: list[str]
 ) -> dict[str, Any]:
     """Union of paths, schemas, tags and security schemes; a clashing schema name gets the
     service's name as prefix, and that service's references follow the rename."""
-    merged = copy.deepcopy(gateway)
+    merged = type_problem_variants(copy.deepcopy(gateway), SERVICE_PACKAGES["gateway"])
     merged["paths"] = {path: item for path, item in merged.get("paths", {}).items()}
     components = merged.setdefault("components", {})
     schemas: dict[str, Any] = components.setdefault("schemas", {})
@@ -43,6 +75,8 @@ def merge_documents(
     tags: list[dict[str, Any]] = merged.setdefault("tags", [])
     known_tags = {tag["name"] for tag in tags}
     for service_name, document in services.items():
+        if service_name in SERVICE_PACKAGES:
+            document = type_problem_variants(copy.deepcopy(document), SERVICE_PACKAGES[service_name])
         doc_schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
         renames: dict[str, str] = {}
         for name, schema in doc_schemas.items():
@@ -56,11 +90,12 @@ def merge_documents(
         for path, item in document.get("paths", {}).items():
             if path in PRIVATE_PATHS or path.startswith("/internal/"):
                 continue
-            merged["paths"][path] = item
+            merged["paths"][path] = declare_proxy_failures(item)
         for tag in document.get("tags", []):
             if tag["name"] not in known_tags:
                 tags.append(tag)
                 known_tags.add(tag["name"])
+    finish_document(merged)
     if missing:
         merged.setdefault("info", {})["x-unavailable-services"] = missing
         merged["info"]["description"] = (
@@ -70,3 +105,201 @@ def merge_documents(
             + "."
         )
     return merged
+
+
+# The public document's finishing: what only the whole platform's document can say.
+
+# Each service's package, whose `errors` module holds the problems that service answers with.
+SERVICE_PACKAGES = {
+    "gateway": "gateway",
+    "catalog": "catalog_service",
+    "tickets": "ticket_service",
+    "notifications": "notification_service",
+}
+
+TITLE = "Enterprise Service Platform 965808"
+CONTACT = {"name": "965808 platform team", "email": "api@965808.example.gov.cn"}
+LICENSE = {
+    "name": "Proprietary: for the 965808 platform's front ends and integrations",
+    "identifier": "LicenseRef-965808",
+}
+SERVERS = [{"url": "/", "description": "This gateway (the origin the document was read from)."}]
+SECURITY_SCHEME = "OAuth2PasswordBearer"
+OAUTH2_SCHEME = {
+    "type": "oauth2",
+    "description": (
+        "Bearer tokens from `POST /api/v1/auth/token`: people (enterprise, staff, dispatcher, supervisor, "
+        "admin, the hotline's agents) use the password grant, integration clients the client-credentials "
+        "grant (their id and secret in the form or as HTTP Basic). Tokens carry the caller's role; each "
+        "operation's description says which roles may call it."
+    ),
+    "flows": {
+        "password": {"tokenUrl": "/api/v1/auth/token", "scopes": {}},
+        "clientCredentials": {"tokenUrl": "/api/v1/auth/token", "scopes": {}},
+    },
+}
+
+
+def _problem_classes_of(package: str) -> list[type[ProblemError]]:
+    importlib.import_module(f"{package}.errors")
+    return [cls for cls in problem_classes() if cls.__module__.startswith(("services.", f"{package}."))]
+
+
+def _schema_of_fields(fields: type[ProblemFields], base: str, codes: list[str]) -> dict[str, Any]:
+    schema = TypeAdapter(fields).json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("title", None)
+    schema["properties"]["code"] = {"type": "string", "enum": codes}
+    return {
+        "title": fields.__name__,
+        "description": fields.__doc__ or "",
+        "allOf": [{"$ref": f"#/components/schemas/{base}"}, schema],
+    }
+
+
+def _codes_by_fields() -> dict[str, list[str]]:
+    """Each extra-fields model's codes, across every service (so its schema reads the same in each)."""
+    for package in SERVICE_PACKAGES.values():
+        importlib.import_module(f"{package}.errors")
+    codes: dict[str, set[str]] = {}
+    for cls in problem_classes():
+        if cls.fields is not None:
+            codes.setdefault(cls.fields.__name__, set()).update(cls.__dict__.get("codes", {}))
+    return {name: sorted(found) for name, found in codes.items()}
+
+
+def problem_variants(package: str) -> dict[str, dict[str, Any]]:
+    """The problem schemas with extra fields that `package`'s service answers, by status."""
+    codes = _codes_by_fields()
+    by_status: dict[str, dict[str, Any]] = {}
+    for cls in _problem_classes_of(package):
+        if cls.fields is None:
+            continue
+        base = "ValidationProblem" if cls.status == 422 else "Problem"
+        variant = _schema_of_fields(cls.fields, base, codes[cls.fields.__name__])
+        by_status.setdefault(str(cls.status), {})[cls.fields.__name__] = variant
+    return by_status
+
+
+def type_problem_variants(document: dict[str, Any], package: str) -> dict[str, Any]:
+    """A service's error responses name the problem schemas with extra fields it may answer."""
+    variants = problem_variants(package)
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for _path, _method, operation in operations(document):
+        for status, response in operation.get("responses", {}).items():
+            content = response.get("content", {}).get(PROBLEM_MEDIA_TYPE)
+            if content is None or status not in variants:
+                continue
+            base = content["schema"]
+            names = sorted(variants[status])
+            for name in names:
+                schemas[name] = variants[status][name]
+            content["schema"] = {"anyOf": [*({"$ref": f"#/components/schemas/{name}"} for name in names), base]}
+    return document
+
+
+def close_problem_codes(document: dict[str, Any]) -> None:
+    """`code` is a closed list: every code the platform's problem classes declare, each explained
+    (a `ValidationProblem`'s: those of the 422 classes)."""
+    for package in SERVICE_PACKAGES.values():
+        importlib.import_module(f"{package}.errors")
+    codes = problem_codes()
+    unprocessable = {code for cls in problem_classes() if cls.status == 422 for code in cls.__dict__.get("codes", {})}
+    schemas = document.get("components", {}).get("schemas", {})
+    for name, listed in (("Problem", list(codes)), ("ValidationProblem", sorted(unprocessable))):
+        if name not in schemas:
+            continue
+        meanings = "\n".join(f"- `{code}`: {codes[code]}" for code in listed)
+        schemas[name]["properties"]["code"] = {
+            "type": "string",
+            "enum": listed,
+            "title": "Code",
+            "description": "Stable machine-readable error code; the `type` URI ends with it too. The codes:\n\n"
+            + meanings,
+            "examples": ["validation_error" if name == "ValidationProblem" else "not_found"],
+        }
+
+
+def _member_collections(document: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Schema name -> (member path, its parameter) for every `<collection>/{param}` whose GET returns it."""
+    found: dict[str, tuple[str, str]] = {}
+    for path, path_item in document.get("paths", {}).items():
+        match = re.fullmatch(r".+/\{(?P<param>[a-z_]+)\}", path)
+        get = path_item.get("get")
+        if not match or get is None:
+            continue
+        schema = get.get("responses", {}).get("200", {}).get("content", {}).get("application/json", {}).get("schema")
+        if schema and "$ref" in schema:
+            found.setdefault(schema["$ref"].rsplit("/", 1)[1], (path, match["param"]))
+    return found
+
+
+def _key_field(schema: dict[str, Any], param: str) -> str | None:
+    properties = schema.get("properties", {})
+    for candidate in (param, "id" if param.endswith("_id") else "", "code"):
+        if candidate and candidate in properties:
+            return candidate
+    return None
+
+
+def _link_sources(
+    schema_name: str, schemas: dict[str, Any], members: dict[str, tuple[str, str]]
+) -> list[tuple[str, str, str]]:
+    """(member path, param, JSON pointer of its value) a response of `schema_name` leads to."""
+    if schema_name in members:
+        path, param = members[schema_name]
+        field = _key_field(schemas.get(schema_name, {}), param)
+        return [(path, param, f"/{field}")] if field else []
+    found = []
+    for name, prop in schemas.get(schema_name, {}).get("properties", {}).items():
+        ref = prop.get("items", {}).get("$ref", "") if prop.get("type") == "array" else ""
+        item = ref.rsplit("/", 1)[-1]
+        if item in members:
+            path, param = members[item]
+            field = _key_field(schemas.get(item, {}), param)
+            if field:
+                found.append((path, param, f"/{name}/0/{field}"))
+    return found
+
+
+def add_links(document: dict[str, Any]) -> None:
+    """From each create and change to what can be done next with the same resource: its read,
+    its changes and (for tickets) every life-cycle action, with its id and version filled in."""
+    schemas = document.get("components", {}).get("schemas", {})
+    members = _member_collections(document)
+    targets: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for path, method, operation in operations(document):
+        for member, _param in members.values():
+            if path == member or path.startswith(member + "/"):
+                targets.setdefault(member, []).append((method, operation))
+    for _path, method, operation in operations(document):
+        if method == "get":
+            continue
+        for status, response in operation.get("responses", {}).items():
+            schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+            if not status.startswith("2") or "$ref" not in schema:
+                continue
+            links: dict[str, Any] = {}
+            for member, param, pointer in _link_sources(schema["$ref"].rsplit("/", 1)[1], schemas, members):
+                for _target_method, target in targets.get(member, []):
+                    parameters: dict[str, str] = {f"path.{param}": f"$response.body#{pointer}"}
+                    if any(p.get("name") == "If-Match" for p in target.get("parameters", [])):
+                        parameters["header.If-Match"] = f"$response.body#{pointer.rsplit('/', 1)[0]}/version"
+                    links[target["operationId"]] = {
+                        "operationId": target["operationId"],
+                        "parameters": parameters,
+                        "description": f"{target.get('summary', target['operationId'])}, for this answer's resource.",
+                    }
+            if links:
+                response["links"] = links
+
+
+def finish_document(document: dict[str, Any]) -> dict[str, Any]:
+    """The merged document as front ends read it: its title, servers, both OAuth2 flows, the
+    closed list of problem codes and the links between operations."""
+    info = document.setdefault("info", {})
+    info.update(title=TITLE, contact=CONTACT, license=LICENSE)
+    document["servers"] = SERVERS
+    document.setdefault("components", {}).setdefault("securitySchemes", {})[SECURITY_SCHEME] = OAUTH2_SCHEME
+    close_problem_codes(document)
+    add_links(document)
+    return document

@@ -10,12 +10,12 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Form, Request
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 
 from gateway import service
 from gateway.accounts import router as accounts_router
 from gateway.board import router as board_router
+from gateway.errors import InvalidTokenRequest
 from gateway.login_throttle import throttled
 from gateway.openapi import merge_documents
 from gateway.revocation import copy_ttl_seconds, publish_version
@@ -23,7 +23,8 @@ from gateway.schemas import MeRead, TokenRead
 from services.app import database_check, health_response
 from services.auth import CurrentPrincipal, issue_token
 from services.db import SessionDep
-from services.errors import BadRequest, problem_responses
+from services.docs import docs_router
+from services.errors import problem_responses
 
 router = APIRouter()
 auth = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -36,7 +37,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     try:
         decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError) as exc:
-        raise BadRequest("Malformed Basic credentials.", code="invalid_request") from exc
+        raise InvalidTokenRequest("Malformed Basic credentials.") from exc
     client_id, _, secret = decoded.partition(":")
     return client_id, secret
 
@@ -46,6 +47,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     response_model=TokenRead,
     responses=problem_responses(400, 401, 422, 429),
     summary="Get an access token",
+    operation_id="issue_token",
 )
 async def token(
     request: Request,
@@ -62,7 +64,7 @@ async def token(
     address = request.client.host if request.client else "unknown"
     if grant_type == "password":
         if not username or password is None:
-            raise BadRequest("username and password are required.", code="invalid_request", error="invalid_request")
+            raise InvalidTokenRequest("username and password are required.")
         account, secret = username, password
         principal = await throttled(
             request.state.rate_limiter,
@@ -76,9 +78,7 @@ async def token(
         if basic is not None:
             client_id, client_secret = basic
         if not client_id or client_secret is None:
-            raise BadRequest(
-                "client_id and client_secret are required.", code="invalid_request", error="invalid_request"
-            )
+            raise InvalidTokenRequest("client_id and client_secret are required.")
         client, client_key = client_id, client_secret
         principal = await throttled(
             request.state.rate_limiter,
@@ -100,7 +100,7 @@ async def token(
 
 
 @auth.get("/me", response_model=MeRead, responses=problem_responses(401))
-async def me(principal: CurrentPrincipal) -> MeRead:
+async def get_me(principal: CurrentPrincipal) -> MeRead:
     """The caller's identity as the token states it (any authenticated caller)."""
     return MeRead(
         subject=principal.subject,
@@ -134,7 +134,7 @@ async def _check_redis(request: Request) -> str:
 
 
 @router.get("/health", tags=["health"], summary="Health of the platform")
-async def health(request: Request) -> JSONResponse:
+async def get_health(request: Request) -> JSONResponse:
     """The gateway's database and Redis and every upstream service; 503 if any is down (anyone)."""
     clients: dict[str, httpx.AsyncClient] = request.state.upstream_clients
     names = list(clients)
@@ -149,13 +149,13 @@ async def health(request: Request) -> JSONResponse:
 
 
 @router.get("/health/live", tags=["health"], summary="Liveness of the gateway")
-async def health_live() -> JSONResponse:
+async def get_liveness() -> JSONResponse:
     """200 while the gateway process serves requests; checks nothing else (anyone)."""
     return health_response("gateway", {})
 
 
 @router.get("/health/ready", tags=["health"], summary="Readiness of the gateway")
-async def health_ready(request: Request) -> JSONResponse:
+async def get_readiness(request: Request) -> JSONResponse:
     """The gateway's own database and Redis; 503 if either is down (anyone). A service that is
     down does not take the gateway out of rotation: its routes answer 502 and the rest work."""
     database, redis = await asyncio.gather(database_check(request.state.engine), _check_redis(request))
@@ -190,21 +190,7 @@ async def openapi_document(request: Request) -> JSONResponse:
     return JSONResponse(await merged_openapi(request))
 
 
-@router.get("/docs", include_in_schema=False)
-async def docs() -> HTMLResponse:
-    return get_swagger_ui_html(
-        openapi_url="/openapi.json",
-        title="965808 platform API",
-        oauth2_redirect_url="/docs/oauth2-redirect",
-        swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
-    )
-
-
-@router.get("/docs/oauth2-redirect", include_in_schema=False)
-async def docs_redirect() -> HTMLResponse:
-    return get_swagger_ui_oauth2_redirect_html()
-
-
 router.include_router(auth)
+router.include_router(docs_router(title="965808 platform API"))
 router.include_router(accounts_router)
 router.include_router(board_router)

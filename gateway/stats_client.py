@@ -14,22 +14,11 @@ from typing import Any, TypeVar
 
 import httpx
 
-from services.errors import ProblemError, UpstreamUnavailable
+from gateway.errors import StatsUnavailable
+from services.errors import ProblemError
 
-RETRY_AFTER_SECONDS = 30
 REFUSALS_PASSED_ON = frozenset({400, 422})
 T = TypeVar("T")
-
-
-class StatsUnavailable(UpstreamUnavailable):
-    """The ticket service is down or answered something the board cannot read."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(
-            f"The statistics are unavailable ({reason}); try again shortly.",
-            code="stats_unavailable",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
 
 
 @dataclass(frozen=True, slots=True)

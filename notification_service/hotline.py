@@ -21,22 +21,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from notification_service.errors import BadSignature, InvalidWebhookBody
 from notification_service.models import InboundCall
 from notification_service.ticket_client import TicketClient
 from services.db import utcnow
-from services.errors import NotAuthenticated, ProblemError, Unprocessable
+from services.errors import ProblemError
 
 MAX_BODY_BYTES = 64 * 1024
 Model = TypeVar("Model", bound=BaseModel)
-
-
-class BadSignature(NotAuthenticated):
-    def __init__(self, reason: str) -> None:
-        super().__init__(
-            f"The webhook's signature does not verify ({reason}); nothing was recorded.",
-            code="invalid_webhook_signature",
-            headers={},
-        )
 
 
 def verified(secret: str, body: bytes, headers: Mapping[str, str]) -> str:
@@ -58,7 +50,7 @@ def parsed(model: type[Model], body: bytes) -> Model:
         errors = [
             {"loc": ["body", *error["loc"]], "msg": error["msg"], "type": error["type"]} for error in exc.errors()
         ]
-        raise Unprocessable("The webhook's body is not valid.", code="validation_failed", errors=errors) from exc
+        raise InvalidWebhookBody(errors) from exc
 
 
 async def _answered(session: AsyncSession, *, webhook_id: str, call_id: str | None) -> InboundCall | None:

@@ -103,7 +103,7 @@ def _hook_route(
 
 _hook_route(
     "/calls",
-    name="hotline_call",
+    name="receive_hotline_call",
     doc="A call to 965808 becomes a ticket; the answer is the number read to the caller (the hotline, signed).",
     body_model=HotlineCall,
     answer=HotlineCallAccepted,
@@ -111,7 +111,7 @@ _hook_route(
 )
 _hook_route(
     "/feedback",
-    name="hotline_feedback",
+    name="receive_hotline_feedback",
     doc="The caller's rating from the follow-up call; unsatisfied reopens the case (the hotline, signed).",
     body_model=HotlineRating,
     answer=HotlineRatingAccepted,

@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response
 
 from notification_service import deliveries, hotline_routes, inbox, service, subscriptions
 from notification_service.schemas import (
@@ -35,6 +35,7 @@ from services.db import SessionDep, utcnow
 from services.errors import problem_responses
 from services.internal import InternalCaller
 from services.pagination import Page, PageDep
+from services.responses import locate
 
 READ = problem_responses(400, 401, 403, 404, 422)
 LIST = problem_responses(400, 401, 403, 422)
@@ -79,13 +80,14 @@ webhooks = APIRouter(prefix="/api/v1", tags=["webhooks"])
 
 @webhooks.post("/webhook-subscriptions", status_code=201, response_model=SubscriptionCreated, responses=CREATE)
 async def create_subscription(
-    request: Request, session: SessionDep, principal: AdminPrincipal, body: SubscriptionCreate
+    request: Request, response: Response, session: SessionDep, principal: AdminPrincipal, body: SubscriptionCreate
 ) -> Any:
     """Subscribe an endpoint to events (admin); the signing secret is shown this once."""
     now = utcnow()
     created = await subscriptions.create_subscription(
         session, data=body, principal=principal, settings=_settings(request), now=now
     )
+    locate(request, response, created.id)
     return {**subscriptions.subscription_read(created, now), "secret": created.secret}
 
 
@@ -123,7 +125,7 @@ async def update_subscription(
 
 
 @webhooks.post("/webhook-subscriptions/{subscription_id}/rotate-secret", response_model=SecretRotated, responses=WRITE)
-async def rotate_secret(
+async def rotate_subscription_secret(
     request: Request,
     session: SessionDep,
     _: AdminPrincipal,
@@ -203,7 +205,7 @@ async def get_delivery(session: SessionDep, _: AdminPrincipal, delivery_id: Deli
 @webhooks.post(
     "/webhook-deliveries/{delivery_id}/redeliver", status_code=202, response_model=DeliveryRead, responses=WRITE
 )
-async def redeliver(session: SessionDep, _: AdminPrincipal, delivery_id: DeliveryIdPath) -> Any:
+async def redeliver_delivery(session: SessionDep, _: AdminPrincipal, delivery_id: DeliveryIdPath) -> Any:
     """Send the event again now, same event id, current secret (admin)."""
     row = await deliveries.redeliver(session, delivery_id=delivery_id, now=utcnow())
     return deliveries.delivery_read(row)
@@ -235,7 +237,7 @@ Reached = Annotated[list[str], Depends(reached)]
 
 
 @inbox_router.get("/inbox", response_model=InboxPage, responses=LIST)
-async def list_inbox(
+async def list_inbox_entries(
     session: SessionDep,
     principal: InboxReader,
     audiences: Reached,
@@ -250,14 +252,16 @@ async def list_inbox(
 
 
 @inbox_router.post("/inbox/read-all", response_model=ReadAllReceipt, responses=LIST)
-async def read_all(session: SessionDep, principal: InboxReader, audiences: Reached) -> Any:
+async def mark_inbox_read(session: SessionDep, principal: InboxReader, audiences: Reached) -> Any:
     """Mark every notification in the caller's inbox read, for the caller only (any person)."""
     await inbox.mark_all_read(session, principal=principal, reached=audiences)
     return {"unread": 0}
 
 
 @inbox_router.post("/inbox/{entry_id}/read", response_model=InboxEntryRead, responses=READ)
-async def read_entry(session: SessionDep, principal: InboxReader, audiences: Reached, entry_id: EntryIdPath) -> Any:
+async def mark_inbox_entry_read(
+    session: SessionDep, principal: InboxReader, audiences: Reached, entry_id: EntryIdPath
+) -> Any:
     """Mark one of the caller's notifications read (any person)."""
     return await inbox.mark_read(session, principal=principal, reached=audiences, entry_id=entry_id)
 

@@ -7,20 +7,8 @@ from typing import Any
 
 import httpx
 
-from services.errors import ProblemError, UpstreamUnavailable
-
-RETRY_AFTER_SECONDS = 30
-
-
-class TicketsUnavailable(UpstreamUnavailable):
-    """The ticket service is down or failing: the hotline retries the same call later."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(
-            f"The ticket service is unavailable ({reason}); retry the same call later.",
-            code="tickets_unavailable",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+from notification_service.errors import TicketsUnavailable
+from services.errors import ProblemError
 
 
 class TicketClient:

@@ -17,6 +17,7 @@ from starlette.middleware import Middleware
 from services.auth import TokenVerifier
 from services.body_limit import BodyLimitMiddleware
 from services.db import create_engine, create_sessionmaker, database_for
+from services.docs import docs_router
 from services.errors import install_problem_handlers
 from services.http import create_http_client
 from services.metrics import Metrics, MetricsMiddleware, RouteOf
@@ -178,11 +179,13 @@ def create_service_app(
         description=description,
         version="1.0.0",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         telemetry=telemetry_config(settings),
     )
     install_problem_handlers(app)
     install_problem_openapi(app, tags=tags)
-    for router in (health_router(settings.service_name), *routers):
+    for router in (health_router(settings.service_name), docs_router(title=title), *routers):
         add_routes(app, router)
     for extra in reversed(middleware):
         app.add_middleware(extra.cls, *extra.args, **extra.kwargs)

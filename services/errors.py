@@ -11,9 +11,10 @@ import errno
 import json
 import logging
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from http import HTTPStatus
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -31,12 +32,38 @@ PROBLEM_TYPE_BASE = "https://965808.example.gov.cn/problems/"
 logger = logging.getLogger("services.errors")
 
 
+def meanings(**codes: str) -> Mapping[str, str]:
+    """A problem class's `codes`: each code it may carry and what it means to a client."""
+    return MappingProxyType(codes)
+
+
+class ProblemFields(BaseModel):
+    """Fields some problems carry beside RFC 9457's; a subclass names them, and the OpenAPI
+    document gives the problems that carry them a schema of that subclass's name."""
+
+
+class StateProblem(ProblemFields):
+    """An action refused because of the resource's state or the caller's relation to it."""
+
+    state: str = Field(description="The resource's status when the action was refused.", examples=["closed"])
+    action: str = Field(description="The action that was refused.", examples=["accept"])
+
+
 class ProblemError(Exception):
-    """Base class: raise a subclass (or this with arguments) to answer with a problem."""
+    """Base class: raise a subclass (or this with arguments) to answer with a problem.
+
+    `codes` names every `code` instances of the class itself may carry (a subclass lists
+    its own) with what it means to a client; the OpenAPI document's closed list of codes
+    is read from them. `fields` names the extra body fields the class's problems carry."""
 
     status: int = 400
     code: str = "bad_request"
     title: str = "Bad request"
+    codes: ClassVar[Mapping[str, str]] = meanings(
+        internal_error="Something failed inside the platform; it is logged under the request's id.",
+        error="An HTTP error with no more specific code.",
+    )
+    fields: ClassVar[type[ProblemFields] | None] = None
 
     def __init__(
         self,
@@ -77,10 +104,21 @@ class ProblemError(Exception):
 
 class BadRequest(ProblemError):
     status, code, title = 400, "bad_request", "Bad request"
+    codes = meanings(
+        bad_request="The request is malformed.",
+        malformed_json="The request body is not valid JSON.",
+        invalid_cursor="The `cursor` is not a `next_cursor` this API issued.",
+    )
 
 
 class NotAuthenticated(ProblemError):
     status, code, title = 401, "not_authenticated", "Authentication required"
+    codes = meanings(
+        not_authenticated="The operation needs a bearer token and none was sent.",
+        invalid_token="The bearer token is not one the platform issued, or names an unknown role.",
+        token_expired="The bearer token has expired; get a new one.",
+        invalid_internal_token="An internal endpoint was called without the platform's internal token.",
+    )
 
     def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
@@ -89,38 +127,78 @@ class NotAuthenticated(ProblemError):
 
 class Forbidden(ProblemError):
     status, code, title = 403, "forbidden", "Forbidden"
+    codes = meanings(
+        forbidden="The caller may not do this.",
+        role_not_allowed="The caller's role may not call this operation (see its description).",
+    )
 
 
 class NotFound(ProblemError):
     status, code, title = 404, "not_found", "Not found"
+    codes = meanings(not_found="No such path or resource.")
 
 
 class Conflict(ProblemError):
     status, code, title = 409, "conflict", "Conflict"
+    codes = meanings(
+        conflict="The change conflicts with data saved at the same time; retry.",
+        concurrent_update="Another change to this resource was saved first; reload and retry.",
+    )
 
 
 class PreconditionFailed(ProblemError):
     status, code, title = 412, "precondition_failed", "Precondition failed"
+    codes = meanings(precondition_failed="A precondition header does not hold.")
 
 
 class Unprocessable(ProblemError):
     status, code, title = 422, "unprocessable", "Unprocessable request"
+    codes = meanings(
+        unprocessable="The request cannot be carried out as sent.",
+        validation_error="Fields are missing or invalid; `errors` lists each with its location.",
+    )
 
 
 class PayloadTooLarge(ProblemError):
     status, code, title = 413, "payload_too_large", "Payload too large"
+    codes = meanings(payload_too_large="The request body is larger than the platform accepts.")
 
 
 class TooManyRequests(ProblemError):
     status, code, title = 429, "rate_limited", "Too many requests"
+    codes = meanings(rate_limited="Too many requests; wait `Retry-After` seconds.")
 
 
 class UpstreamUnavailable(ProblemError):
     status, code, title = 503, "upstream_unavailable", "A service this request needs is unavailable"
+    codes = meanings(
+        upstream_unavailable="A service this request needs is unavailable; nothing was saved.",
+        queue_unavailable="The job queue is unreachable; nothing was queued.",
+    )
+    retry_after_seconds: ClassVar[int] = 5
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"Retry-After": str(self.retry_after_seconds)})
+        super().__init__(detail, **kwargs)
+
+
+class MetricsTokenRequired(NotAuthenticated):
+    codes = meanings(metrics_token_required="`/metrics` is read from the host itself or with the metrics token.")
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Metrics are read from this host directly, or with the metrics token.",
+            code="metrics_token_required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
 
 class DatabaseUnavailable(UpstreamUnavailable):
     code, title = "database_unavailable", "The database is unavailable"
+    codes = meanings(
+        database_unavailable="The database cannot take the request now (restarting, read-only or full); retry"
+        " after `Retry-After` seconds."
+    )
 
 
 # SQLSTATE classes and codes that mean the database cannot take the request now, not that the
@@ -165,10 +243,45 @@ def database_unavailable(exc: BaseException) -> DatabaseUnavailable | None:
 
 class BadGateway(ProblemError):
     status, code, title = 502, "bad_gateway", "Upstream service unreachable"
+    codes = meanings(bad_gateway="The gateway could not reach the service behind this path.")
 
 
 class GatewayTimeout(ProblemError):
     status, code, title = 504, "gateway_timeout", "Upstream service timed out"
+    codes = meanings(gateway_timeout="The service behind this path did not answer in time.")
+
+
+class MethodNotAllowed(ProblemError):
+    status, code, title = 405, "method_not_allowed", "Method not allowed"
+    codes = meanings(method_not_allowed="The path exists, but not with this method; `Allow` lists its methods.")
+
+
+class NotAcceptable(ProblemError):
+    status, code, title = 406, "not_acceptable", "Not acceptable"
+    codes = meanings(not_acceptable="The API answers JSON only.")
+
+
+class UnsupportedMediaType(ProblemError):
+    status, code, title = 415, "unsupported_media_type", "Unsupported media type"
+    codes = meanings(unsupported_media_type="The body's media type is not one the operation reads.")
+
+
+def problem_classes() -> Iterator[type[ProblemError]]:
+    """Every problem class defined so far (import a service's `errors` module to include its own)."""
+    pending: list[type[ProblemError]] = [ProblemError]
+    while pending:
+        cls = pending.pop(0)
+        yield cls
+        pending.extend(cls.__subclasses__())
+
+
+def problem_codes() -> dict[str, str]:
+    """Every code the loaded problem classes declare, with its meaning, sorted by code."""
+    found: dict[str, str] = {}
+    for cls in problem_classes():
+        for code, meaning in cls.__dict__.get("codes", {}).items():
+            found.setdefault(code, meaning)
+    return dict(sorted(found.items()))
 
 
 class Problem(BaseModel):
@@ -208,16 +321,19 @@ def problem_response(status: int, body: dict[str, Any], headers: Mapping[str, st
 
 
 _STATUS_CODES: dict[int, str] = {
-    400: "bad_request",
-    401: "not_authenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    406: "not_acceptable",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    429: "rate_limited",
+    cls.status: cls.code
+    for cls in (
+        BadRequest,
+        NotAuthenticated,
+        Forbidden,
+        NotFound,
+        MethodNotAllowed,
+        NotAcceptable,
+        Conflict,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        TooManyRequests,
+    )
 }
 
 

@@ -34,7 +34,7 @@ from sqlalchemy.pool import QueuePool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.db import utcnow
-from services.errors import NotAuthenticated, send_problem
+from services.errors import MetricsTokenRequired, NotAuthenticated, send_problem
 from services.outbox import OutboxColumns, unpublished_backlog
 
 METRICS_PATH = "/metrics"
@@ -191,11 +191,7 @@ def may_read_metrics(*, client_host: str | None, headers: Iterable[tuple[bytes, 
 
 
 def metrics_refused() -> NotAuthenticated:
-    return NotAuthenticated(
-        "Metrics are read from this host directly, or with the metrics token.",
-        code="metrics_token_required",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
+    return MetricsTokenRequired()
 
 
 def matched_route(scope: Scope) -> str | None:

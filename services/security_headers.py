@@ -3,9 +3,10 @@
 Every answer says `nosniff`, may not be framed, and sends no referrer. An API answer gets the
 strictest policy (`default-src 'none'`): it is data, never a page. An SVG image (the board's
 charts) may apply its own inline styles and nothing else. An HTML page (the Swagger UI
-and ReDoc pages, which load their code from a CDN) gets a policy built from the page itself:
-the exact origins its `<script>`, stylesheet and icon tags name, and the hash of each inline
-script, so a page can run what it ships and nothing injected into it. Headers of the same name
+and ReDoc pages, whose code the process serves itself: services/docs.py) gets a policy built
+from the page itself: the exact origins its `<script>`, stylesheet and icon tags name (`'self'`
+for the page's own paths), and the hash of each inline script, so a page can run what it ships
+and nothing injected into it. Headers of the same name
 from inside (a proxied service's) are replaced, so each appears once.
 """
 
@@ -45,6 +46,8 @@ def _attributes(text: str) -> dict[str, str]:
 
 def _origin(url: str) -> str | None:
     parts = urlsplit(url)
+    if not parts.scheme and not parts.netloc and url.startswith("/"):
+        return "'self'"  # the page's own assets, served beside it (services/docs.py)
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme == "https" and parts.netloc else None
 
 
@@ -105,7 +108,7 @@ def page_policy(html: str) -> str:
     ]
     if fonts:
         directives.append(_directive("font-src", fonts))
-    if any("/redoc@" in url for url in script_urls):
+    if any("redoc" in url.rsplit("/", 1)[-1] or "/redoc@" in url for url in script_urls):
         # ReDoc runs its search index in a worker it creates from a blob.
         directives.append("worker-src blob:")
     directives += ["connect-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"]

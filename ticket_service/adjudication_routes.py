@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Body, Depends, Path
 
 from services.auth import Principal, Role, require_roles
 from services.db import SessionDep
 from services.errors import problem_responses
-from ticket_service import adjudication
+from ticket_service import adjudication, openapi_examples
 from ticket_service.dependencies import TicketContextDep
 from ticket_service.stats_schemas import AdjudicationBody, AdjudicationRead
 
@@ -33,7 +33,7 @@ async def rule_out_rating(
     context: TicketContextDep,
     ticket_id: Annotated[str, Path(min_length=1, max_length=64)],
     resolution_round: Annotated[int, Path(ge=1, le=1000)],
-    body: AdjudicationBody,
+    body: Annotated[AdjudicationBody, Body(openapi_examples=openapi_examples.ADJUDICATION)],
 ) -> Any:
     """Rule an unsatisfied rating unreasonable (supervisor)."""
     return await adjudication.rule_out(

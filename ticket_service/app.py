@@ -13,6 +13,7 @@ from services.queue import LazyQueue
 from ticket_service import (
     adjudication_routes,
     calendar_routes,
+    documentation,
     enterprise_routes,
     internal_routes,
     sla_routes,
@@ -24,16 +25,6 @@ from ticket_service.catalog_client import CatalogClient
 from ticket_service.context import TicketContext
 from ticket_service.numbers import TicketNumbers
 from ticket_service.settings import TicketSettings
-
-TAGS = [
-    {"name": "tickets", "description": "Cases (诉求/工单) under the 1-3-5 rule, their audit trail and feedback."},
-    {"name": "ticket actions", "description": "Life-cycle actions; `If-Match: <version>` guards against lost updates."},
-    {"name": "orders", "description": "Ordering from the menu (点菜单): one ticket per item."},
-    {"name": "enterprises", "description": "Enterprises and their unified social credit codes."},
-    {"name": "calendar", "description": "Working days (工作日), official holidays and make-up days; deadlines."},
-    {"name": "sla", "description": "The 1-3-5 clock: sweeps by the SLA worker, and their status (督办)."},
-    {"name": "statistics", "description": "Department figures, the assessment's scorecards, fairness, trends."},
-]
 
 
 def create_app(
@@ -74,7 +65,7 @@ def create_app(
             adjudication_routes.router,
             internal_routes.router,
         ],
-        tags=TAGS,
+        tags=documentation.tags(),
         extra_lifespan=extra,
     )
     return app

@@ -11,7 +11,7 @@ from pydantic import TypeAdapter
 from services.auth import AdminPrincipal, Principal, Role, require_roles
 from services.db import AutocommitDep, SessionDep, utcnow
 from services.errors import problem_responses
-from services.responses import cached_json
+from services.responses import NOT_MODIFIED, cached_json
 from services.workdays import MAX_YEAR, MIN_YEAR, OverlayDay
 from ticket_service import calendar_service
 from ticket_service.context import TicketContext
@@ -31,7 +31,7 @@ def _cache(request: Request) -> calendar_service.CalendarCache:
 
 
 @router.get("/deadlines", response_model=DeadlinesRead, responses=problem_responses(400, 422))
-async def deadlines(
+async def compute_deadlines(
     request: Request,
     db: AutocommitDep,
     received_at: Annotated[
@@ -46,15 +46,15 @@ async def deadlines(
     return DeadlinesRead.model_validate(found)
 
 
-@router.get("/{year}", response_model=CalendarYearRead, responses=problem_responses(400, 422))
-async def get_year(request: Request, db: AutocommitDep, year: YearPath) -> Response:
+@router.get("/{year}", response_model=CalendarYearRead, responses={**problem_responses(400, 422), **NOT_MODIFIED})
+async def get_calendar_year(request: Request, db: AutocommitDep, year: YearPath) -> Response:
     """Every holiday, make-up working day and overlay row of a year, and whether the year is official (anyone)."""
     view = await calendar_service.year_of(db, cache=_cache(request), year=year)
     return cached_json(request, _year_adapter, view)
 
 
 @router.put("/{year}", response_model=CalendarYearRead, responses=problem_responses(400, 401, 403, 422))
-async def put_year(
+async def put_calendar_year(
     request: Request, session: SessionDep, principal: AdminPrincipal, year: YearPath, body: CalendarYearUpdate
 ) -> Any:
     """Replace a year's overlay, e.g. load the State Council's notice for a new year (admin)."""
@@ -65,6 +65,6 @@ async def put_year(
 
 
 @router.get("/{year}/changes", response_model=list[CalendarChangeRead], responses=problem_responses(400, 401, 403, 422))
-async def year_changes(db: AutocommitDep, _: SupervisorOrAdmin, year: YearPath) -> Any:
+async def list_calendar_changes(db: AutocommitDep, _: SupervisorOrAdmin, year: YearPath) -> Any:
     """Who changed a year's overlay, when, and from what to what (admin, supervisor)."""
     return await calendar_service.list_changes(db, year=year)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 
 from services.auth import Principal, Role, require_roles
 from services.db import AutocommitDep, SessionDep
 from services.errors import problem_responses
 from services.pagination import Page, PageDep
+from services.responses import locate
 from ticket_service import enterprises as domain
+from ticket_service import openapi_examples
 from ticket_service.schemas import (
     EnterpriseChangeRead,
     EnterpriseCreate,
@@ -30,9 +32,17 @@ EnterpriseIdPath = Annotated[str, Path(max_length=36)]
 
 
 @router.post("", status_code=201, response_model=EnterpriseRead, responses=problem_responses(400, 401, 403, 409, 422))
-async def create_enterprise(session: SessionDep, principal: EnterpriseRegistrar, body: EnterpriseCreate) -> Any:
+async def create_enterprise(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: EnterpriseRegistrar,
+    body: Annotated[EnterpriseCreate, Body(openapi_examples=openapi_examples.ENTERPRISE)],
+) -> Any:
     """Register an enterprise with its unified social credit code (dispatcher, admin)."""
-    return await domain.register_enterprise(session, data=body, principal=principal)
+    enterprise = await domain.register_enterprise(session, data=body, principal=principal)
+    locate(request, response, enterprise["id"])
+    return enterprise
 
 
 @router.get("", response_model=Page[EnterpriseRead], responses=problem_responses(400, 401, 403, 422))
@@ -67,7 +77,9 @@ async def update_enterprise(
     response_model=Page[EnterpriseChangeRead],
     responses=problem_responses(400, 401, 403, 404, 422),
 )
-async def enterprise_changes(db: AutocommitDep, _: ChangeReader, enterprise_id: EnterpriseIdPath, page: PageDep) -> Any:
+async def list_enterprise_changes(
+    db: AutocommitDep, _: ChangeReader, enterprise_id: EnterpriseIdPath, page: PageDep
+) -> Any:
     """Who changed its name, size, Taiwan funding, industry or park, and how (supervisor, admin)."""
     items, next_cursor = await domain.list_changes(db, enterprise_id=enterprise_id, page=page)
     return {"items": items, "next_cursor": next_cursor}

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db import Reader, utcnow
-from services.errors import NotFound, Unprocessable
+from services.errors import Unprocessable
 from services.principals import Principal
+from ticket_service.errors import InvalidScheme, SchemeNotFound
 from ticket_service.models import ScoringScheme
 
 # Lower is better for these: the threshold is the most allowed.
@@ -135,9 +136,7 @@ def _check(definition: Mapping[str, Any]) -> None:
 
 
 def _invalid(loc: list[str | int], message: str) -> Unprocessable:
-    return Unprocessable(
-        message, code="invalid_scheme", errors=[{"loc": loc, "msg": message, "type": "invalid_scheme"}]
-    )
+    return InvalidScheme(loc, message)
 
 
 def _stored(row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -165,7 +164,7 @@ async def get_scheme(db: Reader, *, version: int | None = None) -> dict[str, Any
     row = (await db.execute(query.limit(1))).mappings().first()
     if row is None:
         if version is not None:
-            raise NotFound(f"Scoring scheme version {version} does not exist.", code="scheme_not_found")
+            raise SchemeNotFound(version)
         return _default()
     return _stored(row)
 

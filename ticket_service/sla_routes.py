@@ -29,7 +29,7 @@ SlaOperator = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SUPERV
         **problem_responses(400, 401, 403, 422, 503),
     },
 )
-async def sweep(
+async def run_sla_sweep(
     request: Request,
     factory: SessionFactoryDep,
     context: TicketContextDep,
@@ -51,6 +51,6 @@ async def sweep(
 
 
 @router.get("/status", response_model=SlaStatus, responses=problem_responses(401, 403))
-async def sla_status(request: Request, session: SessionDep, _: SlaOperator) -> Any:
+async def get_sla_status(request: Request, session: SessionDep, _: SlaOperator) -> Any:
     """The last sweep, the worker's heartbeat, the queue and the outbox backlog (admin, supervisor)."""
     return await sla_operations.status(session, queue=request.state.queue)

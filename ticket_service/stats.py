@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, func, select
 
 from services.db import Reader
-from services.errors import Unprocessable
+from ticket_service.errors import InvalidPeriod
 from ticket_service.models import StatsDepartmentDay, StatsHandlingDay
 from ticket_service.stats_summary import DEPARTMENT_COUNTERS
 
@@ -41,23 +41,13 @@ def period_of(start: date | None, end: date | None, *, now: datetime, tz: str) -
     start = start or (date(end.year, 1, 1) if end else date(year, 1, 1))
     end = end or date(start.year, 12, 31)
     if end < start:
-        raise Unprocessable(
-            "The period ends before it starts.",
-            code="invalid_period",
-            errors=[{"loc": ["query", "end"], "msg": "end is before start", "type": "invalid_period"}],
-        )
+        raise InvalidPeriod("The period ends before it starts.", field="end", reason="end is before start")
     if start.year < FIRST_YEAR or end.year > LAST_YEAR:
-        raise Unprocessable(
-            f"A period lies within the years {FIRST_YEAR}–{LAST_YEAR}.",
-            code="invalid_period",
-            errors=[{"loc": ["query", "start"], "msg": "out of range", "type": "invalid_period"}],
+        raise InvalidPeriod(
+            f"A period lies within the years {FIRST_YEAR}–{LAST_YEAR}.", field="start", reason="out of range"
         )
     if (end - start).days >= MAX_PERIOD_DAYS:
-        raise Unprocessable(
-            "A period is at most three years.",
-            code="invalid_period",
-            errors=[{"loc": ["query", "end"], "msg": "period too long", "type": "invalid_period"}],
-        )
+        raise InvalidPeriod("A period is at most three years.", field="end", reason="period too long")
     return Period(start, end)
 
 

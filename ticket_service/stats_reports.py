@@ -14,11 +14,10 @@ from typing import Any
 from sqlalchemy import Table, func, select
 
 from services.db import Reader
-from services.errors import Forbidden
 from services.principals import Principal, Role
 from ticket_service import scoring, stats
 from ticket_service.catalog_client import CatalogClient
-from ticket_service.errors import CatalogUnavailable
+from ticket_service.errors import CatalogUnavailable, StatsNotVisible
 from ticket_service.models import Enterprise, StatsDepartmentDay, StatsHotSpotDay
 from ticket_service.stats_summary import DEPARTMENT_COUNTERS
 
@@ -45,21 +44,19 @@ class Viewer:
             return cls(departments=None)
         if principal.role == Role.STAFF and principal.department_code:
             return cls(departments=frozenset({principal.department_code}))
-        raise Forbidden(f"Role {principal.role.value!r} may not read department statistics.", code="stats_not_visible")
+        raise StatsNotVisible(f"Role {principal.role.value!r} may not read department statistics.")
 
     def may_see(self, code: str) -> bool:
         return self.departments is None or code in self.departments
 
     def check(self, code: str) -> None:
         if not self.may_see(code):
-            raise Forbidden(
-                f"Staff see the statistics of their own department only, not {code!r}.", code="stats_not_visible"
-            )
+            raise StatsNotVisible(f"Staff see the statistics of their own department only, not {code!r}.")
 
 
 def check_platform_viewer(principal: Principal) -> None:
     if principal.role not in PLATFORM_VIEWERS:
-        raise Forbidden(f"Role {principal.role.value!r} may not read platform statistics.", code="stats_not_visible")
+        raise StatsNotVisible(f"Role {principal.role.value!r} may not read platform statistics.")
 
 
 def _table(entity: type[Any]) -> Table:

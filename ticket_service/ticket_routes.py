@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pydantic_core import to_json
@@ -16,7 +16,7 @@ from services.auth import CurrentPrincipal, Principal, Role, require_roles
 from services.db import AutocommitDep, Database, DatabaseDep, SessionDep
 from services.errors import problem_responses
 from services.pagination import Page, PageDep
-from ticket_service import actions, audit, creation, feedback, hotline, idempotency, lifecycle, views
+from ticket_service import actions, audit, creation, feedback, hotline, idempotency, lifecycle, openapi_examples, views
 from ticket_service.context import TicketContext
 from ticket_service.dependencies import TicketContextDep
 from ticket_service.errors import InvalidInstant
@@ -66,11 +66,14 @@ def ticket_response(values: views.TicketValues, principal: Principal) -> JSONRes
     return JSONResponse(body, headers={"ETag": f'"{body["version"]}"'})
 
 
-def created_response(created: idempotency.Created) -> Response:
-    """201 with the created resource (its ETag when it has a version); a replay says so."""
+def created_response(created: idempotency.Created, location: str | None) -> Response:
+    """201 with the created resource (its ETag when it has a version, its path when it has
+    one); a replay says so."""
     headers = {"ETag": f'"{created.body["version"]}"'} if "version" in created.body else {}
     if created.replayed:
         headers = {"Idempotent-Replayed": "true"}
+    if location is not None:
+        headers["Location"] = f"{location}/{created.body['id']}"
     return Response(to_json(created.body), status_code=created.status, headers=headers, media_type="application/json")
 
 
@@ -95,7 +98,9 @@ def _make_creation_route(
     name: str,
     doc: str,
     body_model: type[BaseModel],
+    examples: openapi_examples.Examples,
     response_model: type[BaseModel],
+    located: bool,
     tag: str,
     roles: tuple[Role, ...],
     create: CreateFromBody,
@@ -108,11 +113,11 @@ def _make_creation_route(
         database: DatabaseDep,
         principal: Creator,
         context: TicketContextDep,
-        body: body_model,  # type: ignore[valid-type]
+        body: Annotated[body_model, Body(openapi_examples=examples)],  # type: ignore[valid-type]
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Any:
         created = await create(database, context, principal, body, once(request, principal, idempotency_key, body))
-        return created_response(created)
+        return created_response(created, request.url.path if located else None)
 
     endpoint.__name__ = name
     endpoint.__doc__ = doc
@@ -132,7 +137,9 @@ _make_creation_route(
     name="create_order",
     doc="Order items from the current menu; each becomes a ticket for its lead department (enterprise).",
     body_model=OrderCreate,
+    examples=openapi_examples.ORDER,
     response_model=OrderRead,
+    located=False,
     tag="orders",
     roles=(Role.ENTERPRISE,),
     create=lambda database, context, principal, body, once_: creation.place_order(
@@ -148,7 +155,9 @@ _make_creation_route(
     name="create_ticket",
     doc="File a free-form request or complaint (enterprise; dispatcher on behalf of one, e.g. a visit).",
     body_model=TicketCreate,
+    examples=openapi_examples.REQUEST,
     response_model=TicketRead,
+    located=True,
     tag="tickets",
     roles=(Role.ENTERPRISE, Role.DISPATCHER),
     create=lambda database, context, principal, body, once_: creation.file_request(
@@ -202,7 +211,7 @@ async def list_tickets(
     tags=["tickets"],
     responses=problem_responses(400, 401, 403, 404, 422),
 )
-async def ticket_progress(db: AutocommitDep, principal: ProgressReader, number: TicketNumberPath) -> Any:
+async def get_ticket_progress(db: AutocommitDep, principal: ProgressReader, number: TicketNumberPath) -> Any:
     """Where a case stands by its number, with no personal data (the hotline for any case; others for theirs)."""
     return await hotline.progress(db, number=number, principal=principal)
 
@@ -224,7 +233,7 @@ async def get_ticket(db: AutocommitDep, principal: CurrentPrincipal, ticket_id: 
     tags=["tickets"],
     responses=problem_responses(400, 401, 403, 404, 422),
 )
-async def ticket_events(db: AutocommitDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Any:
+async def list_ticket_events(db: AutocommitDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Any:
     """The ticket's audit trail, oldest first (whoever may see the ticket)."""
     return await audit.events_shown_to(db, ticket_id=ticket_id, principal=principal)
 
@@ -235,7 +244,7 @@ async def ticket_events(db: AutocommitDep, principal: CurrentPrincipal, ticket_i
     tags=["tickets"],
     responses=problem_responses(400, 401, 403, 404, 422),
 )
-async def verify_events(db: AutocommitDep, principal: ChainAuditor, ticket_id: TicketIdPath) -> Any:
+async def verify_ticket_events(db: AutocommitDep, principal: ChainAuditor, ticket_id: TicketIdPath) -> Any:
     """Recompute the audit trail's hash chain and name the first broken link (supervisor, admin)."""
     return await audit.verify_chain_for(db, ticket_id=ticket_id, principal=principal)
 
@@ -247,12 +256,12 @@ async def verify_events(db: AutocommitDep, principal: ChainAuditor, ticket_id: T
     tags=["tickets"],
     responses=problem_responses(400, 401, 403, 404, 409, 422),
 )
-async def give_feedback(
+async def rate_ticket(
     session: SessionDep,
     principal: CurrentPrincipal,
     context: TicketContextDep,
     ticket_id: TicketIdPath,
-    body: FeedbackCreate,
+    body: Annotated[FeedbackCreate, Body(openapi_examples=openapi_examples.FEEDBACK)],
 ) -> Any:
     """Rate the latest resolution once; unsatisfied reopens the ticket for the same department (enterprise)."""
     return await feedback.give_feedback(
@@ -266,7 +275,7 @@ async def give_feedback(
     tags=["tickets"],
     responses=problem_responses(400, 401, 403, 404, 422),
 )
-async def list_feedback(db: AutocommitDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Any:
+async def list_ticket_ratings(db: AutocommitDep, principal: CurrentPrincipal, ticket_id: TicketIdPath) -> Any:
     """Every rating the ticket received (whoever may see the ticket)."""
     return await feedback.feedback_shown_to(db, ticket_id=ticket_id, principal=principal)
 
@@ -306,6 +315,24 @@ ACTION_SUMMARIES: dict[lifecycle.Action, str] = {
 }
 
 
+ACTION_OPERATIONS: dict[lifecycle.Action, str] = {
+    lifecycle.Action.ACCEPT: "accept_ticket",
+    lifecycle.Action.START: "start_ticket",
+    lifecycle.Action.REQUEST_INFO: "request_ticket_info",
+    lifecycle.Action.RESUME: "resume_ticket",
+    lifecycle.Action.RESOLVE: "resolve_ticket",
+    lifecycle.Action.EXPLAIN: "explain_ticket",
+    lifecycle.Action.REQUEST_JOINT_REVIEW: "request_joint_review",
+    lifecycle.Action.CONTRIBUTE: "contribute_to_ticket",
+    lifecycle.Action.ESCALATE: "escalate_ticket",
+    lifecycle.Action.RETURN: "return_ticket",
+    lifecycle.Action.TRANSFER: "transfer_ticket",
+    lifecycle.Action.WITHDRAW: "withdraw_ticket",
+    lifecycle.Action.CLOSE: "close_ticket",
+    lifecycle.Action.REOPEN: "reopen_ticket",
+}
+
+
 def _action_input(body: BaseModel) -> actions.ActionInput:
     values = body.model_dump()
     return actions.ActionInput(
@@ -323,7 +350,7 @@ def _make_action_route(action: lifecycle.Action, body_model: type[BaseModel]) ->
         principal: CurrentPrincipal,
         context: TicketContextDep,
         ticket_id: TicketIdPath,
-        body: body_model,  # type: ignore[valid-type]
+        body: Annotated[body_model, Body(openapi_examples=openapi_examples.action_examples(action))],  # type: ignore[valid-type]
         if_match: IfMatchHeader = None,
     ) -> Response:
         ticket = await actions.take_action(
@@ -337,7 +364,7 @@ def _make_action_route(action: lifecycle.Action, body_model: type[BaseModel]) ->
         )
         return ticket_response(ticket, principal)
 
-    endpoint.__name__ = f"ticket_{action.value.replace('-', '_')}"
+    endpoint.__name__ = ACTION_OPERATIONS[action]
     endpoint.__doc__ = ACTION_SUMMARIES[action]
     router.add_api_route(
         f"/tickets/{{ticket_id}}/{action.value}",

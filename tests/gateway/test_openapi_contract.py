@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from gateway.openapi_export import platform_document
+
 SNAPSHOT = Path(__file__).with_name("openapi_public.json")
 
 
@@ -40,6 +42,12 @@ async def test_public_document_equals_the_committed_copy(client: httpx.AsyncClie
     differences = _differences(committed, document)
     assert not differences, "the public OpenAPI document changed:\n" + "\n".join(differences[:50])
     assert list(document["paths"]) == list(committed["paths"]), "the order of the paths changed"
+
+
+def test_the_exported_document_is_the_served_one() -> None:
+    """CI lints what `gateway.openapi_export` writes: it must be the document the gateway serves."""
+    differences = _differences(json.loads(SNAPSHOT.read_text()), platform_document())
+    assert not differences, "the exported document differs:\n" + "\n".join(differences[:50])
 
 
 def test_differences_name_each_changed_place() -> None:

@@ -71,7 +71,8 @@ async def test_the_docs_page_may_run_swagger_ui_and_its_own_inline_script_only(c
     inline = re.findall(r"<script>(.*?)</script>", response.text, re.DOTALL)
     assert len(inline) == 1
     digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
-    assert sorted(policy["script-src"]) == sorted([f"'sha256-{digest}'", "https://cdn.jsdelivr.net"])
+    assert sorted(policy["script-src"]) == sorted([f"'sha256-{digest}'", "'self'"])
+    assert policy["style-src"] == ["'self'", "'unsafe-inline'"]
     assert policy["default-src"] == ["'none'"]
     assert policy["connect-src"] == ["'self'"]
     assert "'unsafe-inline'" not in policy["script-src"]
@@ -80,13 +81,13 @@ async def test_the_docs_page_may_run_swagger_ui_and_its_own_inline_script_only(c
     assert _directives(redirect.headers["content-security-policy"])["script-src"][0].startswith("'sha256-")
 
 
-async def test_a_services_redoc_page_gets_the_fonts_and_worker_it_needs(platform: Platform) -> None:
+async def test_a_services_redoc_page_gets_its_own_script_and_the_worker_it_needs(platform: Platform) -> None:
     transport = httpx.ASGITransport(app=platform.upstreams["catalog"])
     async with httpx.AsyncClient(transport=transport, base_url="http://catalog") as client:
         response = await client.get("/redoc")
     policy = _directives(response.headers["content-security-policy"])
-    assert policy["script-src"] == ["https://cdn.jsdelivr.net"]
-    assert policy["font-src"] == ["https://fonts.gstatic.com"]
+    assert policy["script-src"] == ["'self'"]
+    assert "font-src" not in policy
     assert policy["worker-src"] == ["blob:"]
     assert policy["frame-ancestors"] == ["'none'"]
 

@@ -157,6 +157,7 @@ async def test_catalogue_down_is_503_and_nothing_is_written(
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == "catalog_unavailable"
+    assert int(response.headers["retry-after"]) > 0
     assert await count(session, Order) == 0
     assert await count(session, Ticket) == 0
     assert await count(session, OutboxEvent) == outbox_before
