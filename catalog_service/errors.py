@@ -41,6 +41,14 @@ class InvalidReference(Unprocessable):
         )
 
 
+class InUse(Conflict):
+    """Withdrawing what published items still rely on: a conflict with the catalogue's state, not a
+    malformed request (the withdrawal has no body)."""
+
+    def __init__(self, kind: str, code: str, detail: str, items: list[str]) -> None:
+        super().__init__(detail, code="in_use", kind=kind, resource_code=code, items=items)
+
+
 class InvalidStatusChange(Conflict):
     def __init__(self, kind: str, code: str, status: str, action: str) -> None:
         super().__init__(
