@@ -126,13 +126,27 @@ def _request_as_filed(body: dict[str, Any]) -> None:
             body.pop(field, None)
 
 
-def _current_version(ticket_path: str) -> str | None:
-    """The version a client would have read before acting (its If-Match); None if it cannot read it."""
+def _read_ticket(ticket_id: str) -> httpx.Response | None:
+    """The ticket as the caller reads it before acting on it; None if it cannot."""
     try:
-        response = httpx.get(f"{LIVE['gateway_url']}{ticket_path}", headers={"Authorization": AUTHORIZATION}, timeout=5)
+        response = httpx.get(
+            f"{LIVE['gateway_url']}/api/v1/tickets/{ticket_id}", headers={"Authorization": AUTHORIZATION}, timeout=5
+        )
     except httpx.HTTPError:
         return None
-    return response.headers.get("ETag") if response.status_code == 200 else None
+    return response if response.status_code == 200 else None
+
+
+def _other_departments(body: dict[str, Any], ticket: httpx.Response | None) -> None:
+    """A transfer or a joint review names departments besides the ticket's own (422 otherwise, by design)."""
+    own = ticket.json().get("department_code") if ticket is not None else None
+    others = [code for code in LIVE.get("departments", []) if code != own]
+    if isinstance(body.get("department_code"), str) and body["department_code"] == own and others:
+        body["department_code"] = _pick(others, body)
+    codes = body.get("co_department_codes")
+    if isinstance(codes, list) and codes and others:
+        kept = [code for code in codes if code != own]
+        body["co_department_codes"] = kept or [_pick(others, codes)]
 
 
 @schemathesis.hook
@@ -160,13 +174,17 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwar
         if case.path.startswith("/api/v1/calendar/") and year.isdigit():
             _days_in_year(case.body, int(year))
     ticket_id = (case.path_parameters or {}).get("ticket_id")
-    if isinstance(case.headers, MutableMapping) and "If-Match" in case.headers and isinstance(ticket_id, str):
+    acting = isinstance(ticket_id, str) and case.path.endswith(("/transfer", "/request-joint-review"))
+    with_if_match = isinstance(case.headers, MutableMapping) and "If-Match" in case.headers
+    ticket = _read_ticket(ticket_id) if isinstance(ticket_id, str) and (acting or with_if_match) else None
+    if acting and isinstance(case.body, dict):
+        _other_departments(case.body, ticket)
+    if with_if_match and isinstance(case.headers, MutableMapping):
         # A version the ticket has left is a 412 by design; a client sends the one it read, or none.
-        version = _current_version(f"/api/v1/tickets/{ticket_id}")
-        if version is None:
+        if ticket is None:
             case.headers.pop("If-Match")
         else:
-            case.headers["If-Match"] = version
+            case.headers["If-Match"] = ticket.headers["ETag"]
     if isinstance(case.headers, MutableMapping) and "Idempotency-Key" in case.headers:
         # A key names one request: the same key with another body is refused (422) by design.
         case.headers["Idempotency-Key"] = f"fuzz-{zlib.crc32(repr((case.path, case.body)).encode())}"

@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ import httpx
 import pytest
 
 from services.settings import PROJECT_ROOT
-from tests.live_platform import LivePlatform
+from tests.live_platform import LivePlatform, running_platform
 from tests.support import DEMO_PASSWORD
 
 pytestmark = pytest.mark.live
@@ -43,6 +44,16 @@ CHECKS = (
 ROLES = ("enterprise-1", "staff-jxw", None, "dispatcher", "admin")
 DESTRUCTIVE = r"/(withdraw|deactivate)$"
 EXAMPLES_PER_OPERATION = 6
+
+
+@pytest.fixture(scope="module")
+def fuzzed(
+    database_url: str, base_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LivePlatform]:
+    """A platform of its own: the fuzzing withdraws departments, publishes menus and deactivates
+    accounts, which the other live tests must not find done."""
+    with running_platform(database_url, base_env, tmp_path_factory.mktemp("fuzzed"), broken=False) as platform:
+        yield platform
 
 
 def _all(client: httpx.Client, path: str, **params: Any) -> list[dict[str, Any]]:
@@ -127,8 +138,9 @@ def _fuzz(
 
 
 def test_every_role_finds_no_server_error_no_schema_violation_and_no_validation_mismatch(
-    live: LivePlatform, tmp_path: Path
+    fuzzed: LivePlatform, tmp_path: Path
 ) -> None:
+    live = fuzzed
     live_data = _live_data(live)
     assert all(live_data[kind] for kind in ("departments", "categories", "items", "orderable_items", "enterprises"))
     runs = [(username, ("--exclude-path-regex", DESTRUCTIVE)) for username in ROLES]
