@@ -24,6 +24,14 @@ class InvalidReferenceProblem(ProblemFields):
     field: str = Field(description="The body field at fault.", examples=["lead_department_code"])
 
 
+class InUseProblem(ProblemFields):
+    """What a withdrawal would leave published items without."""
+
+    kind: str = Field(description="What was to be withdrawn.", examples=["department"])
+    resource_code: str = Field(description="Its code.", examples=["jxw"])
+    items: list[str] = Field(description="The published items that still rely on it.", examples=[["KJ-001"]])
+
+
 class ResourceNotFound(NotFound):
     codes = MappingProxyType(
         {f"{kind}_not_found": f"No {kind} has this code (or it is not visible to the caller)." for kind in KINDS}
@@ -72,6 +80,17 @@ class InvalidReference(Unprocessable):
             field=field,
             errors=[{"loc": ["body", field], "msg": detail, "type": "invalid_reference"}],
         )
+
+
+class InUse(Conflict):
+    """Withdrawing what published items still rely on: a conflict with the catalogue's state, not a
+    malformed request (the withdrawal has no body)."""
+
+    codes = meanings(in_use="Published items still rely on it: withdraw or change them first; `items` lists them.")
+    fields = InUseProblem
+
+    def __init__(self, kind: str, code: str, detail: str, items: list[str]) -> None:
+        super().__init__(detail, code="in_use", kind=kind, resource_code=code, items=items)
 
 
 class InvalidStatusChange(Conflict):

@@ -16,6 +16,7 @@ from catalog_service import announcements
 from catalog_service.errors import (
     DuplicateCode,
     DuplicateName,
+    InUse,
     InvalidReference,
     InvalidStatusChange,
     ResourceNotFound,
@@ -174,7 +175,7 @@ async def _withdraw_unused(
     in_use = await session.execute(select(ServiceItem.code).where(used_by == code, ServiceItem.status == "published"))
     items = list(in_use.scalars().all())
     if items:
-        raise InvalidReference("code", refusal.format(code=repr(code), items=", ".join(items[:10])))
+        raise InUse(kind, code, refusal.format(code=repr(code), items=", ".join(items[:10])), items[:10])
     apply_changes(entity, {"status": "withdrawn"})
     return await flushed(session, entity)
 

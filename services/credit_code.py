@@ -30,6 +30,7 @@ from typing import Final
 __all__ = [
     "CREDIT_CODE_ALPHABET",
     "CREDIT_CODE_LENGTH",
+    "CREDIT_CODE_SCHEMA",
     "CREDIT_CODE_WEIGHTS",
     "check_character",
     "is_valid_credit_code",
@@ -62,6 +63,13 @@ CREDIT_CODE_WEIGHTS: Final[tuple[int, ...]] = (
     30,
     28,
 )
+
+#: A code as JSON Schema states it: the pattern gives length and alphabet; the check character is
+#: arithmetic no pattern states, so the format names the rule (`gb32100-credit-code`).
+CREDIT_CODE_SCHEMA: Final[dict[str, str]] = {
+    "pattern": "^[0-9A-HJ-NPQRTUWXY]{18}$",
+    "format": "gb32100-credit-code",
+}
 
 _MODULUS: Final[int] = 31
 _VALUES: Final[dict[str, int]] = {ch: i for i, ch in enumerate(CREDIT_CODE_ALPHABET)}

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.errors import BadRequest
 
@@ -17,11 +17,19 @@ DEFAULT_LIMIT = 20
 
 T = TypeVar("T")
 MAX_LIMIT = 100
+CURSOR_PATTERN = "^[A-Za-z0-9_-]+$"
 
 
 class Page(BaseModel, Generic[T]):
-    items: list[T]
-    next_cursor: str | None = None
+    """One page of a list; follow `next_cursor` until it is null."""
+
+    # A parametrised page (`Page[ItemRead]`) is a new class without this docstring.
+    model_config = ConfigDict(json_schema_extra={"description": "One page of a list; follow `next_cursor` until null."})
+
+    items: list[T] = Field(description="The page's entries, at most `limit`.")
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` to get the next page (with the same filters); null on the last page."
+    )
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -50,7 +58,15 @@ class PageParams:
 
 async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1–100.")] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=512, description="`next_cursor` of the previous page.")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=512,
+            description="`next_cursor` of the previous page, unchanged (URL-safe base64): an opaque token that only"
+            " this API issues; any other is a 400 `invalid_cursor`.",
+            json_schema_extra={"pattern": CURSOR_PATTERN},
+        ),
+    ] = None,
 ) -> PageParams:
     return PageParams(limit=limit, cursor=cursor)
 

@@ -15,10 +15,17 @@ import re
 import unicodedata
 from typing import Any
 
-from pydantic import BaseModel, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, GetJsonSchemaHandler, field_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
-FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\u202a-\u202e\u2066-\u2069\ufeff]")
+# One character class, written with escapes that Python and ECMA-262 (JSON Schema) read alike.
+_FORBIDDEN_CLASS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\u202a-\u202e\u2066-\u2069\ufeff"
+FORBIDDEN_CHARACTERS = re.compile(f"[{_FORBIDDEN_CLASS}]")
+#: A request body's text as its JSON Schema states it: no forbidden character.
+TEXT_PATTERN = f"^[^{_FORBIDDEN_CLASS}]*$"
+#: Required text (stripped, then at least one character): something besides white space, too.
+NON_BLANK_TEXT_PATTERN = f"^[^{_FORBIDDEN_CLASS}]*[^\\s\\x85{_FORBIDDEN_CLASS}][^{_FORBIDDEN_CLASS}]*$"
 
 
 def _describe(character: str) -> str:
@@ -49,8 +56,31 @@ def _check(value: Any) -> None:
             _check(element)
 
 
+def _state_text_rules(schema: JsonSchemaValue) -> None:
+    """Give every free-text string of `schema` the pattern its validation implies.
+
+    A string that has a pattern, a format or an enum already admits no forbidden character
+    (every such pattern here is narrower); `$ref`s are models that state their own."""
+    if schema.get("type") == "string" and not {"pattern", "format", "enum", "const"} & schema.keys():
+        schema["pattern"] = NON_BLANK_TEXT_PATTERN if schema.get("minLength", 0) >= 1 else TEXT_PATTERN
+    for key in ("anyOf", "oneOf", "allOf"):
+        for option in schema.get(key, ()):
+            _state_text_rules(option)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            _state_text_rules(schema[key])
+
+
 class TextInput(BaseModel):
     """Base of every request body: no text field may hold a forbidden character."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        """The model's schema with the text rules stated, so clients generated from it send only what passes."""
+        schema = handler(core_schema)
+        for field in handler.resolve_ref_schema(schema).get("properties", {}).values():
+            _state_text_rules(field)
+        return schema
 
     @field_validator("*", mode="after")
     @classmethod

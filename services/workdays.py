@@ -92,6 +92,11 @@ _LAST_ORDINAL = date(MAX_YEAR, 12, 31).toordinal()
 _N_DAYS = _LAST_ORDINAL - _FIRST_ORDINAL + 1
 _YEAR_STARTS = [date(y, 1, 1).toordinal() for y in range(MIN_YEAR, MAX_YEAR + 2)]
 _SLA_MAX_DAYS = 60
+_DAYS = "([1-9]|[1-5][0-9]|60)"
+#: The syntax of an SLA profile as JSON Schema states it (each count 1–60); that the counts do not
+#: decrease is a rule no pattern states briefly, so schemas add `format: sla-profile` and say it.
+SLA_PROFILE_PATTERN = f"^{_DAYS}-{_DAYS}-{_DAYS}$"
+SLA_PROFILE_SCHEMA: dict[str, str] = {"pattern": SLA_PROFILE_PATTERN, "format": "sla-profile"}
 
 
 class CalendarRangeError(ValueError):

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -34,18 +35,19 @@ class LivePlatform:
     notification_url: str = ""
 
 
-@pytest.fixture(scope="session")
-def live(
-    database_url: str, base_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def running_platform(
+    database_url: str, base_env: dict[str, str], directory: Path, *, broken: bool = True
 ) -> Iterator[LivePlatform]:
-    scratch = asyncio.run(create_scratch_database(database_url, tmp_path_factory.mktemp("live")))
+    """A freshly migrated and seeded platform on a scratch database beside `database_url`;
+    with `broken`, the second gateway too."""
+    scratch = asyncio.run(create_scratch_database(database_url, directory))
     try:
         migrate(scratch)
         asyncio.run(seed(SharedSettings(**{**{k.lower(): v for k, v in base_env.items()}, "database_url": scratch})))
         env = {
             **base_env,
             "DATABASE_URL": scratch,
-            "UPSTREAM_TIMEOUT_SECONDS": "1",
             "CATALOG_RELAY_INTERVAL_SECONDS": "0.2",
             # The fuzzing tests fail logins by the hundred from one address; the throttle is
             # tested in-process (tests/gateway/test_login_throttle.py).
@@ -66,13 +68,17 @@ def live(
             stack.enter_context(uvicorn_server("ticket_service.app:create_app", ports["tickets"], env))
             stack.enter_context(uvicorn_server("notification_service.app:create_app", ports["notifications"], env))
             stack.enter_context(uvicorn_server("gateway.app:create_app", ports["gateway"], env))
-            stack.enter_context(uvicorn_server("tests.gateway.slow_upstream:create_app", ports["slow"], env))
-            broken_env = {
-                **env,
-                "TICKET_URL": f"http://127.0.0.1:{closed_port}",
-                "NOTIFICATION_URL": urls["slow"],
-            }
-            stack.enter_context(uvicorn_server("gateway.app:create_app", ports["broken"], broken_env, health=False))
+            if broken:
+                stack.enter_context(uvicorn_server("tests.gateway.slow_upstream:create_app", ports["slow"], env))
+                broken_env = {
+                    **env,
+                    # Only the broken gateway gives up this soon; the real one keeps the default, so
+                    # a busy machine's slow answer is not a 504 to the tests (the fuzzing's above all).
+                    "UPSTREAM_TIMEOUT_SECONDS": "1",
+                    "TICKET_URL": f"http://127.0.0.1:{closed_port}",
+                    "NOTIFICATION_URL": urls["slow"],
+                }
+                stack.enter_context(uvicorn_server("gateway.app:create_app", ports["broken"], broken_env, health=False))
             token = httpx.post(
                 f"{urls['gateway']}/api/v1/auth/token",
                 data={"username": "admin", "password": DEMO_PASSWORD},
@@ -81,7 +87,7 @@ def live(
             yield LivePlatform(
                 gateway_url=urls["gateway"],
                 catalog_url=urls["catalog"],
-                broken_gateway_url=urls["broken"],
+                broken_gateway_url=urls["broken"] if broken else "",
                 admin_token=token,
                 database_url=scratch,
                 redis_url=env["REDIS_URL"],
@@ -89,3 +95,11 @@ def live(
             )
     finally:
         asyncio.run(drop_scratch_database(database_url, scratch))
+
+
+@pytest.fixture(scope="session")
+def live(
+    database_url: str, base_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LivePlatform]:
+    with running_platform(database_url, base_env, tmp_path_factory.mktemp("live")) as platform:
+        yield platform

@@ -8,6 +8,7 @@ worker alike, and it writes through the one audited-change path (`changes.Ticket
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -189,13 +190,18 @@ CLOCK_EFFECTS: Mapping[lifecycle.Clock, Callable[[Ticket, lifecycle.Transition, 
 }
 
 
+#: The ETag (`"3"`, weak or strong) or the bare version (`3`); ASCII digits only (`str.isdigit`
+#: admits superscripts that `int` refuses).
+IF_MATCH_PATTERN = r'^(W/)?"?([0-9]{1,18})"?$'
+
+
 def parse_if_match(value: str | None) -> int | None:
     if value is None:
         return None
-    text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    found = re.match(IF_MATCH_PATTERN, value.strip())
+    if found is None:
         raise InvalidField("If-Match", "If-Match must be the ticket's version number.", code="invalid_if_match")
-    return int(text)
+    return int(found.group(2))
 
 
 def decide(ticket: Ticket, action: Action, principal: Principal) -> lifecycle.Transition:

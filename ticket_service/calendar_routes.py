@@ -12,14 +12,14 @@ from services.auth import AdminPrincipal, Principal, Role, require_roles
 from services.db import AutocommitDep, SessionDep, utcnow
 from services.errors import problem_responses
 from services.responses import NOT_MODIFIED, cached_json
-from services.workdays import MAX_YEAR, MIN_YEAR, OverlayDay
+from services.workdays import MAX_YEAR, MIN_YEAR, SLA_PROFILE_SCHEMA, OverlayDay
 from ticket_service import calendar_service
 from ticket_service.context import TicketContext
 from ticket_service.schemas import CalendarChangeRead, CalendarYearRead, CalendarYearUpdate, DeadlinesRead
 
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
 
-YearPath = Annotated[int, Path(ge=MIN_YEAR, le=MAX_YEAR, description=f"{MIN_YEAR}–{MAX_YEAR}")]
+YearPath = Annotated[int, Path(ge=MIN_YEAR, le=MAX_YEAR, description=f"{MIN_YEAR}–{MAX_YEAR}", examples=[2027])]
 SupervisorOrAdmin = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SUPERVISOR))]
 
 _year_adapter: TypeAdapter[CalendarYearRead] = TypeAdapter(CalendarYearRead)
@@ -36,9 +36,19 @@ async def compute_deadlines(
     db: AutocommitDep,
     received_at: Annotated[
         datetime | None,
-        Query(description="RFC 3339 instant with offset; now if omitted.", examples=["2026-09-30T10:00:00+08:00"]),
+        Query(
+            description=f"RFC 3339 instant with offset, in {MIN_YEAR}–{MAX_YEAR}; now if omitted.",
+            examples=["2026-09-30T10:00:00+08:00"],
+        ),
     ] = None,
-    profile: Annotated[str, Query(max_length=16, description="accept-resolve-final working days")] = "1-3-5",
+    profile: Annotated[
+        str,
+        Query(
+            max_length=16,
+            description="accept-resolve-final working days, each 1–60, non-decreasing",
+            json_schema_extra=SLA_PROFILE_SCHEMA,
+        ),
+    ] = "1-3-5",
 ) -> DeadlinesRead:
     """The accept, resolve and final deadlines for a request received at an instant (anyone)."""
     instant = received_at or utcnow()

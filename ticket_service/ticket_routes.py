@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 from pydantic_core import to_json
 
 from services.auth import CurrentPrincipal, Principal, Role, require_roles
@@ -46,12 +46,21 @@ from ticket_service.schemas import (
 
 router = APIRouter(prefix="/api/v1")
 TicketIdPath = Annotated[str, Path(min_length=1, max_length=64, description="Ticket id")]
+# An optional header is absent or a string, never null: the schemas say `string` so clients
+# (and fuzzers) do not send the text "null".
 IdempotencyKeyHeader = Annotated[
     str | None,
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"}),
     Header(alias="Idempotency-Key", min_length=1, max_length=200, description="Retry-safe key, kept 24 h."),
 ]
 IfMatchHeader = Annotated[
-    str | None, Header(alias="If-Match", max_length=40, description="The ticket version the caller saw.")
+    str | None,
+    WithJsonSchema({"type": "string", "maxLength": 40, "pattern": actions.IF_MATCH_PATTERN}),
+    Header(
+        alias="If-Match",
+        max_length=40,
+        description='The ticket version the caller saw: the ETag, `"3"`, or the bare version, `3`.',
+    ),
 ]
 TicketNumberPath = Annotated[str, Path(pattern=r"^T\d{14,24}$", description="The number read to callers")]
 ProgressReader = Annotated[

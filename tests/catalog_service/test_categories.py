@@ -149,13 +149,14 @@ async def test_invalid_category_update_changes_nothing(
     assert (await _admin_get(client, admin, "finance")).json() == before
 
 
-async def test_withdrawing_a_category_with_published_items_is_invalid_reference(
+async def test_withdrawing_a_category_with_published_items_is_a_conflict(
     platform: Platform, client: httpx.AsyncClient
 ) -> None:
     admin = await platform.auth("admin")
     before = (await _admin_get(client, admin, "green-energy")).json()
-    body = assert_problem(await action(client, admin, "/categories/green-energy/withdraw"), 422, "invalid_reference")
+    body = assert_problem(await action(client, admin, "/categories/green-energy/withdraw"), 409, "in_use")
     assert "LS-001" in body["detail"]
+    assert "LS-001" in body["items"]
     assert (await _admin_get(client, admin, "green-energy")).json() == before
 
 

@@ -201,13 +201,13 @@ async def test_update_unknown_department_is_404(platform: Platform, client: http
 
 
 @pytest.mark.parametrize("code", ["jxw", "czj", "zjhg"])
-async def test_withdrawing_a_lead_department_is_invalid_reference(
+async def test_withdrawing_a_lead_department_is_a_conflict(
     platform: Platform, client: httpx.AsyncClient, code: str
 ) -> None:
     admin = await platform.auth("admin")
     before = (await _admin_get(client, admin, code)).json()
-    body = assert_problem(await action(client, admin, f"/departments/{code}/withdraw"), 422, "invalid_reference")
-    assert body["field"] == "code"
+    body = assert_problem(await action(client, admin, f"/departments/{code}/withdraw"), 409, "in_use")
+    assert body["resource_code"] == code and body["items"]
     assert (await _admin_get(client, admin, code)).json() == before
     assert (await get_json(client, f"/departments/{code}"))["status"] == "active"
 

@@ -3,6 +3,11 @@ service: 422 naming the field, nothing stored; line breaks and tabs stay allowed
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,3 +97,44 @@ async def test_gateway_account_fields_are_checked(platform: Platform) -> None:
     }
     response = await platform.client.post(f"{API}/accounts", json=body, headers=await platform.auth("admin"))
     _assert_refused(response, "display_name")
+
+
+def _request_body_strings(schema: dict[str, Any], path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    if schema.get("type") == "string":
+        yield path, schema
+    for key in ("anyOf", "oneOf", "allOf"):
+        for option in schema.get(key, ()):
+            yield from _request_body_strings(option, path)
+    for name, field in schema.get("properties", {}).items():
+        yield from _request_body_strings(field, f"{path}.{name}")
+    if isinstance(schema.get("items"), dict):
+        yield from _request_body_strings(schema["items"], f"{path}[]")
+
+
+async def test_the_document_states_the_text_rules_of_every_request_body(platform: Platform) -> None:
+    """A client generated from the public document sends no text a service refuses: every free-text
+    string of a request body carries a pattern without the forbidden characters, and a required
+    (stripped) text one that refuses blank text."""
+    document = (await platform.client.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    bodies = {
+        ref.rsplit("/", 1)[-1]
+        for path in document["paths"].values()
+        for operation in path.values()
+        for content in operation.get("requestBody", {}).get("content", {}).values()
+        if (ref := content.get("schema", {}).get("$ref", "")).startswith("#/components/schemas/")
+        and "application/json" in json.dumps(operation["requestBody"])
+    }
+    assert {"OrderCreate", "TicketCreate", "AcceptBody", "ItemCreate", "SubscriptionCreate"} <= bodies
+    free_text = []
+    for name in bodies | {"OrderLine", "OverlayDayIn"}:
+        for where, string in _request_body_strings(schemas[name], name):
+            assert {"pattern", "format", "enum", "const"} & string.keys(), where
+            if "pattern" in string and "format" not in string:
+                pattern = re.compile(string["pattern"])
+                for character in FORBIDDEN.values():
+                    assert not pattern.search(f"a{character}b"), (where, character)
+                free_text.append((where, string))
+    assert len(free_text) > 50
+    note = schemas["AcceptBody"]["properties"]["note"]
+    assert not re.search(note["pattern"], " \t\n ") and re.search(note["pattern"], " 已受理 ")

@@ -520,6 +520,17 @@ async def test_garbage_if_match_is_422(platform: Platform, value: str) -> None:
     assert (await get_ticket(platform, "staff-jxw", ticket["id"])).json()["version"] == 1
 
 
+async def test_an_if_match_of_non_ascii_digits_is_422_not_500(platform: Platform) -> None:
+    """`str.isdigit()` holds for a superscript two (latin-1 0xB2), which `int()` refuses."""
+    ticket = await order_one(platform)
+    headers = {**await platform.auth("staff-jxw"), "If-Match": b"\xb2"}
+    response = await platform.client.post(
+        f"/api/v1/tickets/{ticket['id']}/accept", json={"note": "已受理"}, headers=headers
+    )
+    assert_locs(assert_problem(response, 422, "invalid_if_match"), "If-Match")
+    assert (await get_ticket(platform, "staff-jxw", ticket["id"])).json()["version"] == 1
+
+
 @pytest.mark.parametrize(
     ("action", "body", "field"),
     [

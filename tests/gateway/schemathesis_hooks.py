@@ -1,0 +1,190 @@
+"""Schemathesis hooks for fuzzing the live platform (loaded through `SCHEMATHESIS_HOOKS`).
+
+The public document states every rule a request's shape must follow. What it cannot state is
+which records exist: a department code is well formed whether or not that department does,
+and a cursor is only good if this API issued it. So generated requests keep their shape and
+get real values where the platform's data decides (`PLATFORM_LIVE_DATA`, read from the running platform
+by the test), and the two formats the document names but no pattern can check are generated
+by their rules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from collections.abc import MutableMapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import schemathesis
+from hypothesis import strategies as st
+
+from services.credit_code import CREDIT_CODE_ALPHABET, make_credit_code
+
+LIVE_DATA_ENV = "PLATFORM_LIVE_DATA"
+ROLE_ENV = "PLATFORM_FUZZ_ROLE"
+AUTHORIZATION_ENV = "PLATFORM_FUZZ_AUTHORIZATION"
+
+# A unified social credit code's last character is a check character over the first 17.
+schemathesis.openapi.format(
+    "gb32100-credit-code",
+    st.text(alphabet=CREDIT_CODE_ALPHABET, min_size=17, max_size=17).map(make_credit_code),
+)
+# An SLA profile's three counts do not decrease.
+schemathesis.openapi.format(
+    "sla-profile",
+    st.lists(st.integers(1, 60), min_size=3, max_size=3).map(lambda days: "-".join(map(str, sorted(days)))),
+)
+
+
+def _live() -> dict[str, Any]:
+    return dict(json.loads(os.environ.get(LIVE_DATA_ENV, "{}")))
+
+
+LIVE = _live()
+ROLE = os.environ.get(ROLE_ENV, "")
+AUTHORIZATION = os.environ.get(AUTHORIZATION_ENV, "")
+# Fields of a free request that only a dispatcher sets (TicketCreate says so; a schema cannot vary by role).
+DISPATCHER_FIELDS = ("enterprise_id", "department_code", "received_at")
+
+# Body fields whose value must name an existing record, and the records they name.
+SINGLE_REFERENCES = {
+    "category_code": "categories",
+    "lead_department_code": "departments",
+    "department_code": "departments",
+    "item_code": "orderable_items",
+    "enterprise_id": "enterprises",
+}
+LIST_REFERENCES = {
+    "co_department_codes": "departments",
+    "default_co_department_codes": "departments",
+    "policy_codes": "policies",
+    "item_codes": "items",
+}
+
+
+def _pick(choices: list[str], seed: object) -> str:
+    return choices[zlib.crc32(repr(seed).encode()) % len(choices)]
+
+
+def _picks(choices: list[str], count: int, seed: object, *, avoid: set[str]) -> list[str]:
+    """`count` distinct choices (as many as there are), none in `avoid`."""
+    pool = [choice for choice in choices if choice not in avoid]
+    start = zlib.crc32(repr(seed).encode())
+    return [pool[(start + offset) % len(pool)] for offset in range(min(count, len(pool)))]
+
+
+def _realise(body: dict[str, Any]) -> None:
+    for field, kind in SINGLE_REFERENCES.items():
+        if isinstance(body.get(field), str) and LIVE.get(kind):
+            body[field] = _pick(LIVE[kind], body[field])
+    taken = {body[field] for field in ("lead_department_code", "department_code") if isinstance(body.get(field), str)}
+    for field, kind in LIST_REFERENCES.items():
+        values = body.get(field)
+        if isinstance(values, list) and values and LIVE.get(kind):
+            body[field] = _picks(LIVE[kind], len(values), values, avoid=taken) or values[:0]
+    if isinstance(body.get("received_at"), str):
+        # A visit is filed at most 30 days after it happened, and never ahead of time.
+        # (On the hour, so that a repeated case repeats its body, and its Idempotency-Key stays its own.)
+        an_hour_ago = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+        body["received_at"] = an_hour_ago.isoformat()
+    for value in body.values():
+        if isinstance(value, dict):
+            _realise(value)
+        elif isinstance(value, list):
+            for element in value:
+                if isinstance(element, dict):
+                    _realise(element)
+
+
+def _days_in_year(body: dict[str, Any], year: int) -> None:
+    """An overlay's days lie in its year, one row per date."""
+    days = body.get("days")
+    if not isinstance(days, list):
+        return
+    seen: set[str] = set()
+    kept = []
+    for row in days:
+        if isinstance(row, dict) and isinstance(row.get("date"), str) and len(row["date"]) == 10:
+            row["date"] = f"{year:04d}{row['date'][4:]}"
+            if row["date"].endswith("-02-29") or row["date"] in seen:
+                continue
+            seen.add(row["date"])
+        kept.append(row)
+    body["days"] = kept
+
+
+def _request_as_filed(body: dict[str, Any]) -> None:
+    """A free request as the caller's role files it: an enterprise for itself, a dispatcher for one."""
+    if ROLE == "dispatcher":
+        if not isinstance(body.get("enterprise_id"), str) and LIVE.get("enterprises"):
+            body["enterprise_id"] = _pick(LIVE["enterprises"], body)
+    else:
+        for field in DISPATCHER_FIELDS:
+            body.pop(field, None)
+
+
+def _read_ticket(ticket_id: str) -> httpx.Response | None:
+    """The ticket as the caller reads it before acting on it; None if it cannot."""
+    try:
+        response = httpx.get(
+            f"{LIVE['gateway_url']}/api/v1/tickets/{ticket_id}", headers={"Authorization": AUTHORIZATION}, timeout=5
+        )
+    except httpx.HTTPError:
+        return None
+    return response if response.status_code == 200 else None
+
+
+def _other_departments(body: dict[str, Any], ticket: httpx.Response | None) -> None:
+    """A transfer or a joint review names departments besides the ticket's own (422 otherwise, by design)."""
+    own = ticket.json().get("department_code") if ticket is not None else None
+    others = [code for code in LIVE.get("departments", []) if code != own]
+    if isinstance(body.get("department_code"), str) and body["department_code"] == own and others:
+        body["department_code"] = _pick(others, body)
+    codes = body.get("co_department_codes")
+    if isinstance(codes, list) and codes and others:
+        kept = [code for code in codes if code != own]
+        body["co_department_codes"] = kept or [_pick(others, codes)]
+
+
+@schemathesis.hook
+def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwargs: dict[str, Any]) -> None:
+    """The request about to be sent, its references made real.
+
+    (Here rather than in `map_case`: Schemathesis puts the ids it saw in earlier answers into
+    the path after mapping, and the If-Match must be the version of the ticket actually named.)"""
+    if isinstance(case.query, MutableMapping):
+        # A cursor is a token this API issued; any other one is refused (400 invalid_cursor) by design.
+        case.query.pop("cursor", None)
+        if "received_at" in case.query:
+            # The calendar counts deadlines from 2000 to 2199; a date-time cannot say so.
+            case.query["received_at"] = datetime.now(UTC).isoformat()
+    if isinstance(case.body, dict):
+        if case.path.endswith("/auth/token") and LIVE.get("login"):
+            case.body.update(grant_type="password", **LIVE["login"])
+            for field in ("client_id", "client_secret"):
+                case.body.pop(field, None)
+        else:
+            _realise(case.body)
+        if case.path == "/api/v1/tickets" and case.method.upper() == "POST":
+            _request_as_filed(case.body)
+        year = str((case.path_parameters or {}).get("year", ""))
+        if case.path.startswith("/api/v1/calendar/") and year.isdigit():
+            _days_in_year(case.body, int(year))
+    ticket_id = (case.path_parameters or {}).get("ticket_id")
+    acting = isinstance(ticket_id, str) and case.path.endswith(("/transfer", "/request-joint-review"))
+    with_if_match = isinstance(case.headers, MutableMapping) and "If-Match" in case.headers
+    ticket = _read_ticket(ticket_id) if isinstance(ticket_id, str) and (acting or with_if_match) else None
+    if acting and isinstance(case.body, dict):
+        _other_departments(case.body, ticket)
+    if with_if_match and isinstance(case.headers, MutableMapping):
+        # A version the ticket has left is a 412 by design; a client sends the one it read, or none.
+        if ticket is None:
+            case.headers.pop("If-Match")
+        else:
+            case.headers["If-Match"] = ticket.headers["ETag"]
+    if isinstance(case.headers, MutableMapping) and "Idempotency-Key" in case.headers:
+        # A key names one request: the same key with another body is refused (422) by design.
+        case.headers["Idempotency-Key"] = f"fuzz-{zlib.crc32(repr((case.path, case.body)).encode())}"
