@@ -36,3 +36,6 @@ class NotificationSettings(ServiceSettings):
         60, ge=5, le=3600, description="A claimed delivery's lease; a killed worker's claims expire after it."
     )
     worker_max_jobs: int = Field(20, ge=1, le=1000)
+    worker_connections: int = Field(
+        200, ge=1, le=2000, description="Open connections to webhook endpoints one worker keeps at most."
+    )

@@ -25,7 +25,6 @@ from notification_service.deliveries import Claim, claim_due
 from notification_service.settings import NotificationSettings
 from notification_service.ssrf import resolve
 from services.db import create_engine, create_sessionmaker, utcnow
-from services.http import create_http_client
 from services.observability import configure_logging
 from services.redis import arq_redis_settings
 
@@ -40,7 +39,9 @@ async def open_context(ctx: dict[str, Any]) -> dict[str, Any]:
     engine = create_engine(settings.effective_database_url)
     ctx["engine"] = engine
     ctx["sessionmaker"] = create_sessionmaker(engine)
-    ctx["http"] = create_http_client(timeout=settings.webhook_timeout_seconds)
+    ctx["http"] = sender.create_session(
+        timeout=settings.webhook_timeout_seconds, connections=settings.worker_connections
+    )
     ctx.setdefault("clock", utcnow)
     ctx.setdefault("random", random.Random())
     ctx.setdefault("resolver", resolve)
@@ -49,7 +50,7 @@ async def open_context(ctx: dict[str, Any]) -> dict[str, Any]:
 
 async def close_context(ctx: dict[str, Any]) -> None:
     if "http" in ctx:
-        await ctx["http"].aclose()
+        await ctx["http"].close()
     if "engine" in ctx:
         await ctx["engine"].dispose()
 
@@ -60,33 +61,39 @@ async def startup(ctx: dict[str, Any]) -> None:
     await open_context(ctx)
 
 
-async def _attempt(ctx: dict[str, Any], claim: Claim, now: datetime | None) -> str:
-    settings: NotificationSettings = ctx["settings"]
-    clock: Clock = ctx["clock"]
-    started_at = now or clock()
-    outcome = await sender.send(ctx["http"], claim, settings=settings, now=started_at, resolver=ctx["resolver"])
+async def _attempt(ctx: dict[str, Any], claim: Claim, now: datetime | None) -> sender.Attempted:
+    started_at = now or ctx["clock"]()
+    outcome = await sender.send(ctx["http"], claim, settings=ctx["settings"], now=started_at, resolver=ctx["resolver"])
+    return sender.Attempted(claim, outcome, started_at)
+
+
+async def _settle(ctx: dict[str, Any], attempts: list[sender.Attempted], now: datetime | None) -> list[str]:
     async with ctx["sessionmaker"]() as session, session.begin():
         return await sender.record(
-            session,
-            claim=claim,
-            outcome=outcome,
-            started_at=started_at,
-            settings=settings,
-            rng=ctx["random"],
-            now=now or clock(),
+            session, attempts=attempts, settings=ctx["settings"], rng=ctx["random"], now=now or ctx["clock"]()
         )
 
 
 async def run_batch(ctx: dict[str, Any], *, now: datetime | None = None, limit: int | None = None) -> Counter[str]:
     """Claim the deliveries due at `now` (default: the ctx clock), send them concurrently and
-    record each attempt; returns how many ended in each status."""
+    record each attempt as it finishes; returns how many ended in each status. The attempts
+    that finished while the last settlement was being written settle together, in one
+    transaction: a slow answer holds up no other attempt's settlement."""
     settings: NotificationSettings = ctx["settings"]
     claimed_at = now or ctx["clock"]()
     lease = timedelta(seconds=settings.worker_lease_seconds)
     async with ctx["sessionmaker"]() as session, session.begin():
         claims = await claim_due(session, now=claimed_at, limit=limit or settings.worker_batch_size, lease=lease)
-    results = await asyncio.gather(*(_attempt(ctx, claim, now) for claim in claims))
-    return Counter(results)
+    counts: Counter[str] = Counter()
+    in_flight = {asyncio.create_task(_attempt(ctx, claim, now)) for claim in claims}
+    try:
+        while in_flight:
+            finished, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            counts.update(await _settle(ctx, [task.result() for task in finished], now))
+    finally:
+        for task in in_flight:
+            task.cancel()
+    return counts
 
 
 async def deliver_due(ctx: dict[str, Any]) -> int:
