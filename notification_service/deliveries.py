@@ -6,6 +6,7 @@ ticket to the same subscription is still pending or failing (a ticket's events a
 
 from __future__ import annotations
 
+import functools
 import random
 import uuid
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -21,6 +22,7 @@ from notification_service.errors import DeliveryInFlight, DeliveryNotFound
 from notification_service.models import ReceivedEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from notification_service.schemas import Envelope
 from notification_service.subscriptions import matches, secrets_in_force
+from services.db import UtcDateTime
 from services.pagination import PageParams, decode_cursor, encode_cursor
 
 # Seconds before each attempt, counted from the failure before it (the first is at once).
@@ -40,30 +42,31 @@ def ordering_of(event: Envelope) -> tuple[str, int]:
 
 
 async def fan_out(session: AsyncSession, *, events: Sequence[Envelope], now: datetime) -> int:
-    """One pending delivery per event and matching active subscription."""
+    """One pending delivery per event and matching active subscription, in one bulk INSERT."""
     subscriptions = list(
         (await session.execute(select(WebhookSubscription).where(WebhookSubscription.status == "active"))).scalars()
     )
-    created = 0
+    rows = []
     for event in events:
         key, version = ordering_of(event)
         for subscription in subscriptions:
             if not matches(subscription.event_types, event.type):
                 continue
-            session.add(
-                WebhookDelivery(
-                    subscription_id=subscription.id,
-                    event_id=event.id,
-                    event_type=event.type,
-                    ordering_key=key,
-                    ordering_version=version,
-                    status="pending",
-                    next_attempt_at=now,
-                    created_at=now,
-                )
+            rows.append(
+                {
+                    "subscription_id": subscription.id,
+                    "event_id": event.id,
+                    "event_type": event.type,
+                    "ordering_key": key,
+                    "ordering_version": version,
+                    "status": "pending",
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
             )
-            created += 1
-    return created
+    if rows:
+        await session.execute(insert(WebhookDelivery), rows)
+    return len(rows)
 
 
 def delivery_read(delivery: WebhookDelivery) -> dict[str, Any]:
@@ -146,7 +149,7 @@ class Claim:
     trigger: str
 
 
-def _unleased_due(now: datetime, delivery: Any = WebhookDelivery) -> Any:
+def _unleased_due(now: Any, delivery: Any = WebhookDelivery) -> Any:
     return and_(
         delivery.status.in_(UNSETTLED),
         delivery.next_attempt_at <= now,
@@ -154,7 +157,7 @@ def _unleased_due(now: datetime, delivery: Any = WebhookDelivery) -> Any:
     )
 
 
-def _due(now: datetime) -> Any:
+def _due(now: Any) -> Any:
     earlier = aliased(WebhookDelivery)
     # A scalar subquery rather than NOT EXISTS: the database then probes the ordering index
     # for each row the claim looks at, instead of joining every unsettled delivery first.
@@ -180,7 +183,11 @@ def _due(now: datetime) -> Any:
 CLAIM_WINDOW = 4
 
 
-def _claim_statement(now: datetime, limit: int, *, window: int | None) -> Any:
+@functools.cache
+def _claim_statement(limit: int, *, window: int | None) -> Any:
+    """Built once per batch size and reused (building it costs more than running it): the
+    instant is the `now` parameter."""
+    now = bindparam("now", type_=UtcDateTime())
     statement = (
         select(
             WebhookDelivery.id,
@@ -222,9 +229,10 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease: 
     or simply all there is) is the whole queue checked, so that no ticket waits behind another's.
     One lease token covers the claim's rows (a row claimed again gets another). Plain rows, no
     ORM objects: a claim is on every delivery's path. The caller commits."""
-    rows = (await session.execute(_claim_statement(now, limit, window=limit * CLAIM_WINDOW))).all()
+    at = {"now": now}
+    rows = (await session.execute(_claim_statement(limit, window=limit * CLAIM_WINDOW), at)).all()
     if len(rows) < limit:
-        rows = (await session.execute(_claim_statement(now, limit, window=None))).all()
+        rows = (await session.execute(_claim_statement(limit, window=None), at)).all()
     if not rows:
         return []
     token = str(uuid.uuid4())

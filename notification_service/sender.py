@@ -89,6 +89,12 @@ def _describe(exc: aiohttp.ClientError) -> str:
     return f"{kind}: {exc}"
 
 
+def body_of(claim: Claim, *, settings: NotificationSettings) -> str:
+    return payload_body(
+        claim.envelope, max_bytes=settings.webhook_max_payload_bytes, public_base_url=settings.gateway_url
+    )
+
+
 async def _target(
     url: str, *, settings: NotificationSettings, resolver: Resolver
 ) -> tuple[str, dict[str, str], dict[str, str]]:
@@ -106,8 +112,10 @@ async def send(
     settings: NotificationSettings,
     now: datetime,
     resolver: Resolver = resolve,
+    body: str | None = None,
 ) -> Outcome:
-    """POST the event, signed with every secret in force; never raises for the receiver's faults."""
+    """POST the event (`body`, if the caller has made it already), signed with every secret in
+    force; never raises for the receiver's faults."""
     started = time.monotonic()
 
     def failed(error: str, status_code: int | None = None) -> Outcome:
@@ -117,9 +125,7 @@ async def send(
         url, host_header, extensions = await _target(claim.url, settings=settings, resolver=resolver)
     except RefusedUrl as exc:
         return failed(f"refused: {exc}")
-    body = payload_body(
-        claim.envelope, max_bytes=settings.webhook_max_payload_bytes, public_base_url=settings.gateway_url
-    )
+    body = body if body is not None else body_of(claim, settings=settings)
     # The signature's timestamp is the real time of sending: receivers check it against their clock.
     headers = {
         **host_header,
