@@ -178,15 +178,30 @@ def _due(now: Any) -> Any:
     return and_(_unleased_due(now), WebhookSubscription.status == "active", first_earlier.is_(None))
 
 
-# How many of the first unleased due deliveries a claim checks for earlier events per row it
-# takes: the ordering check then runs on a window of the queue, not on all of it.
-CLAIM_WINDOW = 4
+# How many deliveries at the head of the queue a claim locks and checks for earlier events of
+# their tickets, per delivery it takes: the ordering check then runs on the queue's head only.
+CLAIM_WINDOW = 2
 
 
 @functools.cache
-def _claim_statement(limit: int, *, window: int | None) -> Any:
-    """Built once per batch size and reused (building it costs more than running it): the
-    instant is the `now` parameter."""
+def _queue_head(window: int) -> Any:
+    """The first `window` unleased due deliveries of active subscriptions that no other claim
+    holds, locked. Built once per window and reused; the instant is the `now` parameter."""
+    now = bindparam("now", type_=UtcDateTime())
+    return (
+        select(WebhookDelivery.id)
+        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+        .where(_unleased_due(now), WebhookSubscription.status == "active")
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(window)
+        .with_for_update(skip_locked=True, of=WebhookDelivery)
+    )
+
+
+@functools.cache
+def _claim_statement(limit: int, *, among_head: bool) -> Any:
+    """Due deliveries with what sending them needs, among the `head` ids or in the whole queue.
+    Built once per batch size and reused (building it costs more than running it)."""
     now = bindparam("now", type_=UtcDateTime())
     statement = (
         select(
@@ -204,16 +219,8 @@ def _claim_statement(limit: int, *, window: int | None) -> Any:
         .join(ReceivedEvent, ReceivedEvent.event_id == WebhookDelivery.event_id)
         .where(_due(now))
     )
-    if window is not None:
-        queued = aliased(WebhookDelivery)
-        queue_head = (
-            select(queued.id)
-            .where(_unleased_due(now, queued))
-            .order_by(queued.next_attempt_at, queued.id)
-            .limit(window)
-            .correlate(None)
-        )
-        statement = statement.where(WebhookDelivery.id.in_(queue_head.scalar_subquery()))
+    if among_head:
+        statement = statement.where(WebhookDelivery.id.in_(bindparam("head", expanding=True)))
     return (
         statement.order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
         .limit(limit)
@@ -224,23 +231,27 @@ def _claim_statement(limit: int, *, window: int | None) -> Any:
 async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease: timedelta) -> list[Claim]:
     """Lease up to `limit` due deliveries. On PostgreSQL the rows are taken FOR UPDATE SKIP
     LOCKED, so workers claiming at once get different rows; SQLite's write sessions BEGIN
-    IMMEDIATE, so there one claim runs at a time. The queue's head is looked at first; only when
-    it yields less than a full batch (held back behind earlier events, taken by another worker,
-    or simply all there is) is the whole queue checked, so that no ticket waits behind another's.
+    IMMEDIATE, so there one claim runs at a time. The head of the queue is locked and checked
+    first; only when so many of it wait for earlier events of their tickets that it yields less
+    than a full batch is the whole queue checked, so that no ticket waits behind another's.
     One lease token covers the claim's rows (a row claimed again gets another). Plain rows, no
     ORM objects: a claim is on every delivery's path. The caller commits."""
-    at = {"now": now}
-    rows = (await session.execute(_claim_statement(limit, window=limit * CLAIM_WINDOW), at)).all()
-    if len(rows) < limit:
-        rows = (await session.execute(_claim_statement(limit, window=None), at)).all()
+    window = limit * CLAIM_WINDOW
+    connection = await session.connection()
+    head = list((await connection.execute(_queue_head(window), {"now": now})).scalars())
+    if not head:
+        return []
+    rows = (await connection.execute(_claim_statement(limit, among_head=True), {"now": now, "head": head})).all()
+    if len(rows) < limit and len(head) == window:
+        rows = (await connection.execute(_claim_statement(limit, among_head=False), {"now": now})).all()
     if not rows:
         return []
     token = str(uuid.uuid4())
-    await session.execute(
+    await connection.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_([row.id for row in rows]))
-        .values(locked_until=now + lease, lease_token=token)
-        .execution_options(synchronize_session=False)
+        .where(WebhookDelivery.id.in_(bindparam("claimed", expanding=True)))
+        .values(locked_until=bindparam("until", type_=UtcDateTime()), lease_token=bindparam("token")),
+        {"claimed": [row.id for row in rows], "until": now + lease, "token": token},
     )
     return [
         Claim(

@@ -256,7 +256,8 @@ async def record(
         WebhookDelivery.round_attempts,
         WebhookDelivery.subscription_id,
     ).where(WebhookDelivery.id.in_(ids))
-    rows = {row.id: row for row in (await session.execute(held.order_by(WebhookDelivery.id).with_for_update()))}
+    connection = await session.connection()
+    rows = {row.id: row for row in await connection.execute(held.order_by(WebhookDelivery.id).with_for_update())}
 
     def holds_lease(attempted: Attempted) -> bool:
         row = rows.get(attempted.claim.delivery_id)
@@ -316,7 +317,6 @@ async def record(
             "new_attempt_at": attempted.started_at,
         }
         statuses.append(status)
-    connection = await session.connection()
     if logged:
         await connection.execute(insert(WebhookAttempt), logged)
     if settled:
