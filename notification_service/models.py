@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.db import Base, UtcDateTime, utcnow
@@ -62,6 +62,14 @@ class WebhookDelivery(Base):
         UniqueConstraint("subscription_id", "event_id", name="uq_webhook_deliveries_subscription_event"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_ordering", "subscription_id", "ordering_key", "ordering_version"),
+        # The queue in claim order, unsettled rows only (migration 0012).
+        Index(
+            "ix_webhook_deliveries_queue",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("status IN ('pending', 'failed')"),
+            sqlite_where=text("status IN ('pending', 'failed')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)

@@ -7,7 +7,7 @@ import time
 from datetime import datetime
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service import deliveries, inbox
@@ -28,18 +28,19 @@ async def store_events(session: AsyncSession, *, events: list[Envelope], now: da
     for event in events:
         if event.id not in known and event.id not in fresh:
             fresh[event.id] = event
-    session.add_all(
-        ReceivedEvent(
-            event_id=event.id,
-            event_type=event.type,
-            occurred_at=event.occurred_at,
-            envelope=event.model_dump(mode="json"),
-            received_at=now,
-        )
-        for event in fresh.values()
-    )
-    # The events first: deliveries refer to them.
-    await session.flush()
+    if fresh:
+        # The events first, in one bulk INSERT: deliveries refer to them.
+        rows = [
+            {
+                "event_id": event.id,
+                "event_type": event.type,
+                "occurred_at": event.occurred_at,
+                "envelope": event.model_dump(mode="json"),
+                "received_at": now,
+            }
+            for event in fresh.values()
+        ]
+        await session.execute(insert(ReceivedEvent), rows)
     await deliveries.fan_out(session, events=list(fresh.values()), now=now)
     for event in fresh.values():
         notices = inbox.notices_for(event.type, event.data)

@@ -31,7 +31,10 @@ class NotificationSettings(ServiceSettings):
         5.0, gt=0, le=60, description="A hotline call waits this long for the ticket service, then 503."
     )
     worker_queue_name: str = NOTIFICATION_QUEUE
-    worker_batch_size: int = Field(50, ge=1, le=500, description="Deliveries one poll claims.")
+    worker_batch_size: int = Field(100, ge=1, le=500, description="Deliveries one claim takes.")
+    worker_lines: int = Field(
+        2, ge=1, le=16, description="Batches a delivery job keeps going at once (one claims while another sends)."
+    )
     worker_lease_seconds: int = Field(
         60, ge=5, le=3600, description="A claimed delivery's lease; a killed worker's claims expire after it."
     )
@@ -41,4 +44,7 @@ class NotificationSettings(ServiceSettings):
         ge=0,
         le=65535,
         description="Where the delivery worker serves /metrics (0: any free port); unset: nowhere.",
+    )
+    worker_connections: int = Field(
+        200, ge=1, le=2000, description="Open connections to webhook endpoints one worker keeps at most."
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import secrets
@@ -31,7 +32,13 @@ def signature_header(secrets_in_force: Sequence[str], *, message_id: str, timest
     if timestamp.tzinfo is None:
         raise ValueError("sign with an aware instant")
     instant = timestamp.astimezone(UTC)
-    return " ".join(Webhook(secret).sign(message_id, instant, body) for secret in secrets_in_force)
+    return " ".join(_signer(secret).sign(message_id, instant, body) for secret in secrets_in_force)
+
+
+@functools.lru_cache(maxsize=1024)
+def _signer(secret: str) -> Webhook:
+    # Decoding the secret costs as much as the signature: a worker signs with few secrets, often.
+    return Webhook(secret)
 
 
 def webhook_headers(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +34,18 @@ def matches(patterns: Sequence[str], event_type: str) -> bool:
     return False
 
 
-def secrets_in_force(subscription: WebhookSubscription, now: datetime) -> list[str]:
+class SigningSecrets(Protocol):
+    """A subscription's secrets: the ORM row, or the plain row a worker's claim reads."""
+
+    @property
+    def secret(self) -> str: ...
+    @property
+    def previous_secret(self) -> str | None: ...
+    @property
+    def previous_secret_expires_at(self) -> datetime | None: ...
+
+
+def secrets_in_force(subscription: SigningSecrets, now: datetime) -> list[str]:
     """The current secret, and during a rotation's grace period the previous one too."""
     in_force = [subscription.secret]
     expires = subscription.previous_secret_expires_at

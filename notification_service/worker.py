@@ -26,7 +26,6 @@ from notification_service.metrics import DeliveryWorkerMetrics, create_delivery_
 from notification_service.settings import NotificationSettings
 from notification_service.ssrf import resolve
 from services.db import create_engine, create_sessionmaker, utcnow
-from services.http import create_http_client
 from services.metrics import MetricsServer
 from services.observability import configure_logging
 from services.redis import worker_redis_settings
@@ -42,7 +41,9 @@ async def open_context(ctx: dict[str, Any]) -> dict[str, Any]:
     engine = create_engine(settings.effective_database_url)
     ctx["engine"] = engine
     ctx["sessionmaker"] = create_sessionmaker(engine)
-    ctx["http"] = create_http_client(timeout=settings.webhook_timeout_seconds)
+    ctx["http"] = sender.create_session(
+        timeout=settings.webhook_timeout_seconds, connections=settings.worker_connections
+    )
     ctx.setdefault("clock", utcnow)
     ctx.setdefault("random", random.Random())
     ctx.setdefault("resolver", resolve)
@@ -55,7 +56,7 @@ async def close_context(ctx: dict[str, Any]) -> None:
     if "metrics_server" in ctx:
         await ctx["metrics_server"].close()
     if "http" in ctx:
-        await ctx["http"].aclose()
+        await ctx["http"].close()
     if "engine" in ctx:
         await ctx["engine"].dispose()
 
@@ -75,49 +76,67 @@ async def startup(ctx: dict[str, Any]) -> None:
         await server.start()
 
 
-async def _attempt(ctx: dict[str, Any], claim: Claim, now: datetime | None) -> str:
-    settings: NotificationSettings = ctx["settings"]
-    clock: Clock = ctx["clock"]
-    started_at = now or clock()
-    outcome = await sender.send(ctx["http"], claim, settings=settings, now=started_at, resolver=ctx["resolver"])
+async def _attempt(ctx: dict[str, Any], claim: Claim, now: datetime | None, body: str) -> sender.Attempted:
+    started_at = now or ctx["clock"]()
+    outcome = await sender.send(
+        ctx["http"], claim, settings=ctx["settings"], now=started_at, resolver=ctx["resolver"], body=body
+    )
+    return sender.Attempted(claim, outcome, started_at)
+
+
+async def _settle(ctx: dict[str, Any], attempts: list[sender.Attempted], now: datetime | None) -> list[str]:
     async with ctx["sessionmaker"]() as session, session.begin():
         return await sender.record(
-            session,
-            claim=claim,
-            outcome=outcome,
-            started_at=started_at,
-            settings=settings,
-            rng=ctx["random"],
-            now=now or clock(),
+            session, attempts=attempts, settings=ctx["settings"], rng=ctx["random"], now=now or ctx["clock"]()
         )
 
 
 async def run_batch(ctx: dict[str, Any], *, now: datetime | None = None, limit: int | None = None) -> Counter[str]:
     """Claim the deliveries due at `now` (default: the ctx clock), send them concurrently and
-    record each attempt; returns how many ended in each status."""
+    record each attempt as it finishes; returns how many ended in each status. The attempts
+    that finished while the last settlement was being written settle together, in one
+    transaction: a slow answer holds up no other attempt's settlement."""
     settings: NotificationSettings = ctx["settings"]
     claimed_at = now or ctx["clock"]()
     lease = timedelta(seconds=settings.worker_lease_seconds)
     async with ctx["sessionmaker"]() as session, session.begin():
         claims = await claim_due(session, now=claimed_at, limit=limit or settings.worker_batch_size, lease=lease)
-    outcomes = Counter(await asyncio.gather(*(_attempt(ctx, claim, now) for claim in claims)))
+    # An event going to several subscriptions is masked and encoded once.
+    bodies: dict[str, str] = {}
+    for claim in claims:
+        if claim.envelope["id"] not in bodies:
+            bodies[claim.envelope["id"]] = sender.body_of(claim, settings=settings)
+    counts: Counter[str] = Counter()
+    in_flight = {asyncio.create_task(_attempt(ctx, claim, now, bodies[claim.envelope["id"]])) for claim in claims}
+    try:
+        while in_flight:
+            finished, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            counts.update(await _settle(ctx, [task.result() for task in finished], now))
+    finally:
+        for task in in_flight:
+            task.cancel()
     metrics: DeliveryWorkerMetrics = ctx["metrics"]
-    metrics.record(outcomes)
-    return outcomes
+    metrics.record(counts)
+    return counts
 
 
 async def deliver_due(ctx: dict[str, Any]) -> int:
-    """Send batches until none is full (the cron's job)."""
+    """Send batches until one is not full (the cron's job), several lines of batches at once so
+    that one line claims and settles while another's attempts are in flight."""
     settings: NotificationSettings = ctx["settings"]
-    sent = 0
-    while True:
-        counts = await run_batch(ctx)
-        batch = sum(counts.values())
-        sent += batch
-        if batch:
-            logger.info("deliveries attempted", **counts)
-        if batch < settings.worker_batch_size:
-            return sent
+
+    async def line() -> int:
+        sent = 0
+        while True:
+            counts = await run_batch(ctx)
+            batch = sum(counts.values())
+            sent += batch
+            if batch:
+                logger.info("deliveries attempted", **counts)
+            if batch < settings.worker_batch_size:
+                return sent
+
+    return sum(await asyncio.gather(*(line() for _ in range(settings.worker_lines))))
 
 
 def create_worker(settings: NotificationSettings | None = None, **overrides: Any) -> Worker:
@@ -136,6 +155,8 @@ def create_worker(settings: NotificationSettings | None = None, **overrides: Any
         "ctx": {"settings": settings},
         "handle_signals": True,
         "health_check_interval": 30,
+        # A nudge from the intake is picked up within this, not the default half second.
+        "poll_delay": 0.05,
         "keep_result": 60,
     }
     options.update(overrides)

@@ -313,3 +313,21 @@ async def test_production_connects_to_the_address_it_checked(
     (request,) = receiver.for_event(event["id"])
     assert request.headers["host"] == f"{name}:{receiver.port}"
     Webhook(subscription["secret"]).verify(request.body, request.headers)
+
+
+async def test_a_redirect_is_a_failure_and_is_not_followed(
+    live: LivePlatform, gateway: httpx.AsyncClient, receiver: Receiver, worker_ctx: dict[str, Any]
+) -> None:
+    async def redirect(request: Received) -> Answer:
+        if request.path == "/elsewhere":
+            return 200, {}, "followed"
+        return 307, {"location": f"http://127.0.0.1:{receiver.port}/elsewhere"}, "moved"
+
+    receiver.behaviour = redirect
+    subscription = await live_subscribe(gateway, receiver.url)
+    await live_post_events(live, ticket_event("ticket.accepted"))
+    assert await batch(worker_ctx) == {"failed": 1}
+    # A redirect could point inside the platform: the worker never follows one.
+    assert [request.path for request in receiver.requests] == ["/hooks"]
+    delivery = await only_delivery(gateway, subscription["id"])
+    assert delivery["last_status_code"] == 307 and delivery["attempt_log"][0]["response_excerpt"] == "moved"

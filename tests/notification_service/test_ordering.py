@@ -40,6 +40,26 @@ async def test_one_tickets_events_arrive_in_order_even_when_relayed_out_of_order
     assert order == [created["id"], changed["id"], accepted["id"], resolved["id"]]
 
 
+async def test_a_ticket_with_more_events_queued_than_a_claim_looks_at_holds_up_no_other(
+    live: LivePlatform, gateway: httpx.AsyncClient, receiver: Receiver, worker_ctx: dict[str, Any]
+) -> None:
+    await live_subscribe(gateway, receiver.url)
+    busy_ticket = str(uuid.uuid4())
+    busy = [ticket_event("ticket.status_changed", ticket_id=busy_ticket, version=n) for n in range(1, 7)]
+    other = ticket_event("ticket.created")
+    await live_post_events(live, *busy)
+    await live_post_events(live, other)
+    # A claim of two looks at the queue's first four (CLAIM_WINDOW): all the busy ticket's, only
+    # one of them sendable; it must look further and find the other ticket's event.
+    assert await run_batch(worker_ctx, limit=2) == {"delivered": 2}
+    assert {request.headers["webhook-id"] for request in receiver.requests} == {busy[0]["id"], other["id"]}
+    for _ in range(10):
+        if not await run_batch(worker_ctx, limit=2):
+            break
+    busy_order = [r.headers["webhook-id"] for r in receiver.requests if r.envelope["data"]["id"] == busy_ticket]
+    assert busy_order == [event["id"] for event in busy]
+
+
 async def test_a_slow_ticket_does_not_hold_up_another(
     live: LivePlatform, gateway: httpx.AsyncClient, receiver: Receiver, worker_ctx: dict[str, Any]
 ) -> None:
