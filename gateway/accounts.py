@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.errors import AccountNotFound, DuplicateUsername, InvalidAccountLink
+from gateway.errors import AccountNotFound, DuplicateUsername, InvalidAccountLink, OwnAccount
 from gateway.models import Account
 from gateway.revocation import copy_ttl_seconds, publish_version
 from gateway.schemas import USERNAME_PATTERN, AccountCreate, AccountRead, AccountRoleChange
@@ -123,6 +123,12 @@ async def change_role(session: AsyncSession, *, username: str, data: AccountRole
     return account
 
 
+def _not_own(admin: Principal, username: str) -> None:
+    # The platform's last admin would lock everyone out of the accounts it alone manages.
+    if admin.subject == username:
+        raise OwnAccount()
+
+
 async def _publish(request: Request, account: Account) -> None:
     # After the commit: a change that rolled back never refuses the account's tokens.
     await publish_version(
@@ -133,22 +139,32 @@ async def _publish(request: Request, account: Account) -> None:
     )
 
 
-@router.post("/{username}/deactivate", response_model=AccountRead, responses=problem_responses(400, 401, 403, 404, 422))
+@router.post(
+    "/{username}/deactivate", response_model=AccountRead, responses=problem_responses(400, 401, 403, 404, 409, 422)
+)
 async def deactivate_account(
-    request: Request, sessions: SessionFactoryDep, _: AdminPrincipal, username: UsernamePath
+    request: Request, sessions: SessionFactoryDep, admin: AdminPrincipal, username: UsernamePath
 ) -> Any:
     """Stop an account from logging in; its tokens stop working on their next request (admin)."""
+    _not_own(admin, username)
     async with sessions.begin() as session:
         account = await deactivate(session, username=username)
     await _publish(request, account)
     return account
 
 
-@router.put("/{username}/role", response_model=AccountRead, responses=problem_responses(400, 401, 403, 404, 422, 503))
+@router.put(
+    "/{username}/role", response_model=AccountRead, responses=problem_responses(400, 401, 403, 404, 409, 422, 503)
+)
 async def change_account_role(
-    request: Request, sessions: SessionFactoryDep, _: AdminPrincipal, username: UsernamePath, body: AccountRoleChange
+    request: Request,
+    sessions: SessionFactoryDep,
+    admin: AdminPrincipal,
+    username: UsernamePath,
+    body: AccountRoleChange,
 ) -> Any:
     """Give an account another role and link; its earlier tokens stop working on their next request (admin)."""
+    _not_own(admin, username)
     await _check_links(request, body)
     async with sessions.begin() as session:
         account = await change_role(session, username=username, data=body)

@@ -57,6 +57,16 @@ class AccountNotFound(NotFound):
         super().__init__(f"Account {username!r} does not exist.", code="account_not_found")
 
 
+class OwnAccount(Conflict):
+    codes = meanings(own_account="An admin cannot deactivate its own account or change its own role.")
+
+    def __init__(self) -> None:
+        super().__init__(
+            "An admin cannot deactivate its own account or change its own role (another admin can).",
+            code="own_account",
+        )
+
+
 class InvalidAccountLink(Unprocessable):
     codes = meanings(
         invalid_account_link="The account's department or enterprise does not exist, or does not fit its role."

@@ -32,8 +32,23 @@ from ticket_service.stats_schemas import (
 router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
 _optional_bearer = BearerPrincipal(required=False)
 
-StartQuery = Annotated[date | None, Query(description="First day (Asia/Shanghai), inclusive; default 1 January.")]
-EndQuery = Annotated[date | None, Query(description="Last day, inclusive; default 31 December of the start's year.")]
+# The years a period may lie in (stats.FIRST_YEAR to LAST_YEAR), said in the schema too.
+PERIOD_DATE = {"pattern": r"^(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"}
+StartQuery = Annotated[
+    date | None,
+    Query(
+        description="First day (Asia/Shanghai), inclusive, 2000–2100; default 1 January.",
+        json_schema_extra=PERIOD_DATE,
+    ),
+]
+EndQuery = Annotated[
+    date | None,
+    Query(
+        description="Last day, inclusive, on or after `start` and less than three years after it; default 31 "
+        "December of the start's year.",
+        json_schema_extra=PERIOD_DATE,
+    ),
+]
 DepartmentCodePath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 InternalTokenHeader = Annotated[str | None, Header(alias="X-Internal-Token", max_length=200, include_in_schema=False)]
 
@@ -201,7 +216,9 @@ async def list_department_scores(
     caller: StatsCaller,
     start: StartQuery = None,
     end: EndQuery = None,
-    scheme_version: Annotated[int | None, Query(ge=0, description="Score by this version (0: the default).")] = None,
+    scheme_version: Annotated[
+        int | None, Query(ge=0, le=2_147_483_647, description="Score by this version (0: the default).")
+    ] = None,
 ) -> Response:
     """Scorecards for a period, ranked."""
     viewer = department_viewer(caller)

@@ -14,7 +14,7 @@ import json
 import os
 import zlib
 from collections.abc import MutableMapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -149,6 +149,48 @@ def _other_departments(body: dict[str, Any], ticket: httpx.Response | None) -> N
         body["co_department_codes"] = kept or [_pick(others, codes)]
 
 
+def _consistent_scheme(body: dict[str, Any]) -> None:
+    """A scoring scheme scores each indicator once, floors it at most at its points and puts a
+    department in one group at most (422 invalid_scheme otherwise): rules across fields and
+    list entries, which a schema does not state."""
+    seen: set[object] = set()
+    indicators = []
+    for rule in body.get("indicators") or []:
+        if isinstance(rule, dict) and rule.get("indicator") not in seen:
+            seen.add(rule.get("indicator"))
+            if isinstance(rule.get("floor"), int | float) and isinstance(rule.get("points"), int | float):
+                rule["floor"] = min(rule["floor"], rule["points"])
+            indicators.append(rule)
+    if indicators:
+        body["indicators"] = indicators
+    grouped: set[object] = set()
+    for group in body.get("groups") or []:
+        if isinstance(group, dict) and isinstance(group.get("department_codes"), list):
+            group["department_codes"] = [code for code in group["department_codes"] if code not in grouped]
+            grouped |= set(group["department_codes"])
+
+
+def _realise_query(path: str, query: MutableMapping[str, Any]) -> None:
+    # A cursor is a token this API issued; any other one is refused (400 invalid_cursor) by design.
+    query.pop("cursor", None)
+    if path.startswith("/api/v1/stats/"):
+        _coherent_period(query)
+    if "received_at" in query:
+        # The calendar counts deadlines from 2000 to 2199; a date-time cannot say so.
+        query["received_at"] = datetime.now(UTC).isoformat()
+
+
+def _coherent_period(query: MutableMapping[str, Any]) -> None:
+    """A period ends on or after its start and within three years of it (a 422 by design
+    otherwise); the schema states each date's range, not how the two relate."""
+    try:
+        start, end = date.fromisoformat(str(query["start"])), date.fromisoformat(str(query["end"]))
+    except (KeyError, ValueError):
+        return
+    if end < start or (end - start).days >= 3 * 366:
+        query.pop("end")
+
+
 @schemathesis.hook
 def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwargs: dict[str, Any]) -> None:
     """The request about to be sent, its references made real.
@@ -156,11 +198,7 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwar
     (Here rather than in `map_case`: Schemathesis puts the ids it saw in earlier answers into
     the path after mapping, and the If-Match must be the version of the ticket actually named.)"""
     if isinstance(case.query, MutableMapping):
-        # A cursor is a token this API issued; any other one is refused (400 invalid_cursor) by design.
-        case.query.pop("cursor", None)
-        if "received_at" in case.query:
-            # The calendar counts deadlines from 2000 to 2199; a date-time cannot say so.
-            case.query["received_at"] = datetime.now(UTC).isoformat()
+        _realise_query(case.path, case.query)
     if isinstance(case.body, dict):
         if case.path.endswith("/auth/token") and LIVE.get("login"):
             case.body.update(grant_type="password", **LIVE["login"])
@@ -168,6 +206,8 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwar
                 case.body.pop(field, None)
         else:
             _realise(case.body)
+        if case.path == "/api/v1/stats/scheme":
+            _consistent_scheme(case.body)
         if case.path == "/api/v1/tickets" and case.method.upper() == "POST":
             _request_as_filed(case.body)
         year = str((case.path_parameters or {}).get("year", ""))

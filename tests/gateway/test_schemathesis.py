@@ -21,9 +21,11 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+import redis
 
 from services.settings import PROJECT_ROOT
 from tests.live_platform import LivePlatform, running_platform
@@ -50,10 +52,22 @@ EXAMPLES_PER_OPERATION = 6
 def fuzzed(
     database_url: str, base_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LivePlatform]:
-    """A platform of its own: the fuzzing withdraws departments, publishes menus and deactivates
-    accounts, which the other live tests must not find done."""
-    with running_platform(database_url, base_env, tmp_path_factory.mktemp("fuzzed"), broken=False) as platform:
+    """A platform of its own, on a Redis database of its own too: the fuzzing withdraws departments,
+    publishes menus, deactivates accounts and changes roles (token versions live on Redis), which
+    the other live tests must not find done."""
+    redis_url = _own_redis_database(base_env["REDIS_URL"])
+    redis.Redis.from_url(redis_url).flushdb()
+    env = {**base_env, "REDIS_URL": redis_url}
+    with running_platform(database_url, env, tmp_path_factory.mktemp("fuzzed"), broken=False) as platform:
         yield platform
+    redis.Redis.from_url(redis_url).flushdb()
+
+
+def _own_redis_database(url: str) -> str:
+    """The same server, database number + 8 (CI's runs use 1 and 2; the fuzzing then 9 and 10)."""
+    parts = urlsplit(url)
+    number = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(number + 8) % 16}"))
 
 
 def _all(client: httpx.Client, path: str, **params: Any) -> list[dict[str, Any]]:

@@ -133,3 +133,21 @@ async def test_a_version_lost_from_redis_comes_back_at_the_next_login(platform: 
     finally:
         await redis.aclose()
     await _revoked(platform.client, old)
+
+
+async def test_an_admin_cannot_lock_itself_out(platform: Platform) -> None:
+    admin = await _new_account(platform, role="admin")
+    token = await login(platform.client, admin, PASSWORD)
+    own = [
+        await platform.client.post(f"/api/v1/accounts/{admin}/deactivate", headers=bearer(token)),
+        await platform.client.put(f"/api/v1/accounts/{admin}/role", json={"role": "dispatcher"}, headers=bearer(token)),
+    ]
+    for response in own:
+        assert_problem(response, 409, "own_account")
+    await _works(platform.client, token)
+    # Another admin may do either.
+    other = await platform.client.put(
+        f"/api/v1/accounts/{admin}/role", json={"role": "supervisor"}, headers=await platform.auth("admin")
+    )
+    assert other.status_code == 200 and other.json()["role"] == "supervisor"
+    await _revoked(platform.client, token)
