@@ -17,7 +17,7 @@ from gateway.board import Board, PeriodChoice
 from gateway.catalog_client import CatalogDepartments
 from gateway.settings import GatewaySettings
 from gateway.stats_client import Ratio, StatsClient
-from tests.conftest import Platform
+from tests.conftest import UNLIMITED, Platform
 from tests.gateway.board_page import BoardPage, read_board
 from tests.support import free_port
 from tests.ticket_service.helpers import dispatch_request, rate, resolve_ticket
@@ -29,7 +29,8 @@ HTML = {"Accept": "text/html,application/xhtml+xml"}
 async def gateway_without_services(base_env: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
     """The real gateway and its aiohttp upstreams, with nothing listening where the services should be."""
     closed = {name: f"http://127.0.0.1:{free_port()}" for name in ("catalog_url", "ticket_url", "notification_url")}
-    settings = GatewaySettings(**{key.lower(): value for key, value in base_env.items()}, **closed)
+    # The session's other gateways count against the same client address on the shared Redis.
+    settings = GatewaySettings(**{key.lower(): value for key, value in base_env.items()}, **closed, **UNLIMITED)
     app = create_app(settings)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
