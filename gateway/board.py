@@ -28,6 +28,9 @@ router = APIRouter(prefix="/board", include_in_schema=False)
 MAX_CACHED_PERIODS = 64
 SVG_MEDIA_TYPE = "image/svg+xml"
 DateText = Annotated[str | None, Query(max_length=10)]
+# The period as the page's own form sends it (`from`, `to`).
+FromQuery = Annotated[DateText, Query(alias="from")]
+ToQuery = Annotated[DateText, Query(alias="to")]
 # The statistics API's names for the first and last day of a period.
 API_PERIOD_PARAMS = ("start", "end")
 
@@ -184,8 +187,8 @@ async def _read(request: Request, start: str | None, end: str | None) -> BoardFi
 @router.get("")
 async def board_page(
     request: Request,
-    start: Annotated[DateText, Query(alias="from")] = None,
-    end: Annotated[DateText, Query(alias="to")] = None,
+    start: FromQuery = None,
+    end: ToQuery = None,
 ) -> Response:
     """The transparency board of a period (`from`, `to`; default the current year) (anyone)."""
     figures = await _read(request, start, end)
@@ -206,8 +209,8 @@ async def board_page(
 @router.get("/charts/ranking.svg")
 async def ranking_svg(
     request: Request,
-    start: Annotated[DateText, Query(alias="from")] = None,
-    end: Annotated[DateText, Query(alias="to")] = None,
+    start: FromQuery = None,
+    end: ToQuery = None,
 ) -> Response:
     """The departments' scores of a period as an SVG bar chart, best first (anyone)."""
     figures = await _read(request, start, end)
@@ -219,8 +222,8 @@ async def ranking_svg(
 @router.get("/charts/received.svg")
 async def received_svg(
     request: Request,
-    start: Annotated[DateText, Query(alias="from")] = None,
-    end: Annotated[DateText, Query(alias="to")] = None,
+    start: FromQuery = None,
+    end: ToQuery = None,
 ) -> Response:
     """Requests received per week of a period as an SVG bar chart (anyone)."""
     figures = await _read(request, start, end)
@@ -232,8 +235,8 @@ async def received_svg(
 @router.get("/charts/rates.svg")
 async def rates_svg(
     request: Request,
-    start: Annotated[DateText, Query(alias="from")] = None,
-    end: Annotated[DateText, Query(alias="to")] = None,
+    start: FromQuery = None,
+    end: ToQuery = None,
 ) -> Response:
     """The on-time and satisfaction rates per week of a period as an SVG line chart (anyone)."""
     figures = await _read(request, start, end)

@@ -26,7 +26,7 @@ from notification_service.metrics import DeliveryWorkerMetrics, create_delivery_
 from notification_service.settings import NotificationSettings
 from notification_service.ssrf import resolve
 from services.db import create_engine, create_sessionmaker, utcnow
-from services.metrics import MetricsServer
+from services.metrics import close_worker_metrics, serve_worker_metrics
 from services.observability import configure_logging
 from services.redis import worker_redis_settings
 
@@ -53,8 +53,7 @@ async def open_context(ctx: dict[str, Any]) -> dict[str, Any]:
 
 
 async def close_context(ctx: dict[str, Any]) -> None:
-    if "metrics_server" in ctx:
-        await ctx["metrics_server"].close()
+    await close_worker_metrics(ctx)
     if "http" in ctx:
         await ctx["http"].close()
     if "engine" in ctx:
@@ -65,15 +64,13 @@ async def startup(ctx: dict[str, Any]) -> None:
     settings: NotificationSettings = ctx["settings"]
     configure_logging(level=settings.log_level, json=settings.log_json, service="notification_worker")
     await open_context(ctx)
-    if settings.worker_metrics_port is not None:
-        server = MetricsServer(
-            ctx["metrics"].metrics,
-            host=settings.bind_host,
-            port=settings.worker_metrics_port,
-            token=settings.metrics_token.get_secret_value(),
-        )
-        ctx["metrics_server"] = server
-        await server.start()
+    await serve_worker_metrics(
+        ctx,
+        ctx["metrics"].metrics,
+        host=settings.bind_host,
+        port=settings.worker_metrics_port,
+        token=settings.metrics_token.get_secret_value(),
+    )
 
 
 async def _attempt(ctx: dict[str, Any], claim: Claim, now: datetime | None, body: str) -> sender.Attempted:

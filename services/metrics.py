@@ -22,6 +22,7 @@ import time
 from bisect import bisect_left
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from itertools import accumulate
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -321,3 +322,19 @@ class MetricsServer:
             )
         body = await self.metrics.render()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"})
+
+
+async def serve_worker_metrics(
+    ctx: dict[str, Any], metrics: Metrics, *, host: str, port: int | None, token: str
+) -> None:
+    """Serve a worker's `/metrics` on `port` (none: not at all), closed by `close_worker_metrics`."""
+    if port is None:
+        return
+    server = MetricsServer(metrics, host=host, port=port, token=token)
+    ctx["metrics_server"] = server
+    await server.start()
+
+
+async def close_worker_metrics(ctx: dict[str, Any]) -> None:
+    if "metrics_server" in ctx:
+        await ctx["metrics_server"].close()

@@ -22,7 +22,7 @@ from arq.worker import Worker, func
 
 from services.db import create_engine, create_sessionmaker, database_for
 from services.http import create_http_client
-from services.metrics import MetricsServer
+from services.metrics import close_worker_metrics, serve_worker_metrics
 from services.observability import configure_logging
 from services.redis import arq_redis_settings, worker_redis_settings
 from sla_worker.metrics import SlaWorkerMetrics, create_sla_worker_metrics
@@ -57,20 +57,17 @@ async def startup(ctx: dict[str, Any]) -> None:
         replicas=settings.notification_replicas, timeout=settings.relay_timeout_seconds
     )
     ctx["metrics"] = create_sla_worker_metrics(engine)
-    if settings.metrics_port is not None:
-        server = MetricsServer(
-            ctx["metrics"].metrics,
-            host=settings.bind_host,
-            port=settings.metrics_port,
-            token=settings.metrics_token.get_secret_value(),
-        )
-        ctx["metrics_server"] = server
-        await server.start()
+    await serve_worker_metrics(
+        ctx,
+        ctx["metrics"].metrics,
+        host=settings.bind_host,
+        port=settings.metrics_port,
+        token=settings.metrics_token.get_secret_value(),
+    )
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    if "metrics_server" in ctx:
-        await ctx["metrics_server"].close()
+    await close_worker_metrics(ctx)
     for name in ("catalog_http", "notify_http"):
         if name in ctx:
             await ctx[name].aclose()

@@ -85,15 +85,20 @@ def period(request: Request, start: date | None, end: date | None) -> stats.Peri
     return stats.period_of(start, end, now=utcnow(), tz=request.state.settings.timezone)
 
 
-FIGURE_COLUMNS = [
-    Column("部门", field("department_code")),
-    Column("受理量", field("received")),
+# The rates every table of figures shows, each as its value, numerator and denominator.
+RATE_COLUMNS = [
     *ratio_columns("accepted_on_time", "及时签收率"),
     *ratio_columns("resolved_on_time", "按时办结率"),
     *ratio_columns("completion", "办结率"),
     *ratio_columns("satisfaction", "满意率"),
     *ratio_columns("redo", "发回重办率"),
     *ratio_columns("returned", "回退率"),
+]
+
+FIGURE_COLUMNS = [
+    Column("部门", field("department_code")),
+    Column("受理量", field("received")),
+    *RATE_COLUMNS,
     Column("牵头会办", field("joint_reviews_led")),
     Column("参与会办", field("joint_reviews_joined")),
     Column("会办超时", field("joint_contributions_late")),
@@ -234,12 +239,7 @@ SEGMENT_COLUMNS = [
     Column("受理量", field("received")),
     Column("点单量", field("orders")),
     Column("诉求量", field("requests")),
-    *ratio_columns("accepted_on_time", "及时签收率"),
-    *ratio_columns("resolved_on_time", "按时办结率"),
-    *ratio_columns("completion", "办结率"),
-    *ratio_columns("satisfaction", "满意率"),
-    *ratio_columns("redo", "发回重办率"),
-    *ratio_columns("returned", "回退率"),
+    *RATE_COLUMNS,
 ]
 
 
