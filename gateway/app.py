@@ -179,6 +179,7 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
                         timeout=settings.upstream_timeout_seconds,
                         pool_size=settings.proxy_pool_size,
                         down_seconds=settings.replica_down_seconds,
+                        probe_seconds=settings.replica_probe_seconds,
                     )
                     await upstream.start()
                     stack.push_async_callback(upstream.close)
