@@ -211,19 +211,13 @@ class AiohttpUpstream:
                 allow_redirects=False,
             ) as response:
                 response_headers = [(k.lower(), v) for k, v in response.raw_headers if k.lower() not in RESPONSE_DROP]
-                start = {"type": "http.response.start", "status": response.status, "headers": response_headers}
+                await send({"type": "http.response.start", "status": response.status, "headers": response_headers})
+                started = True
                 length = response.content_length
                 if length is not None and length <= STREAM_THRESHOLD:
-                    # The common small answer read whole before anything is sent: its head and
-                    # body then leave in the same turn of the loop, which the server's transport
-                    # writes to the client at once (one system call instead of two).
-                    body = await response.read()
-                    await send(start)
-                    started = True
-                    await send({"type": "http.response.body", "body": body})
+                    # The common small answer in one message: one write to the client.
+                    await send({"type": "http.response.body", "body": await response.read()})
                     return
-                await send(start)
-                started = True
                 async for chunk in response.content.iter_chunked(STREAM_THRESHOLD):
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b""})
