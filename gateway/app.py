@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from gateway.admission import AdmissionMiddleware
 from gateway.board import Board
 from gateway.catalog_client import CatalogDepartments
 from gateway.client_address import ClientAddressMiddleware
-from gateway.limiter_redis import PipelinedRedis
 from gateway.proxy import AiohttpUpstream, ProxyMiddleware
 from gateway.routes import router
 from gateway.settings import GatewaySettings
 from gateway.stats_client import StatsClient
 from services.app import install_edge_middleware, open_base_state, telemetry_config
-from services.errors import ProblemError, install_problem_handlers, send_problem
+from services.errors import install_problem_handlers
 from services.http import create_http_client
 from services.metrics import Metrics, prefix_route_of
 from services.openapi import build_document
@@ -73,8 +71,6 @@ supervision.
   `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` fields.
 """
 
-logger = logging.getLogger("gateway.app")
-
 TAGS = [
     {"name": "auth", "description": "Access tokens for people and integration clients."},
     {"name": "accounts", "description": "Who may log in: people's accounts and their links."},
@@ -98,61 +94,6 @@ def own_document(app: FastAPI) -> dict[str, Any]:
     )
 
 
-class GatewayApp(FastAPI):
-    """The gateway's FastAPI app, whose proxied requests skip FastAPI altogether.
-
-    A request under a routed prefix goes through the same user middleware as any other (the
-    client address, request context, metrics, security headers, body limit and admission, in
-    the same order and with the same arguments: they are read from `user_middleware`) straight
-    into the proxy, without Starlette's and FastAPI's own layers (the error, telemetry and
-    exception middleware and the router), which cost a proxied request about a fifth of its
-    CPU and do nothing for it. An unexpected error is still a 500 problem."""
-
-    _proxied: ASGIApp | None = None
-    _router: ProxyMiddleware | None = None
-
-    def _proxied_stack(self) -> tuple[ProxyMiddleware, ASGIApp]:
-        router: ProxyMiddleware | None = None
-        stack: ASGIApp = super().__call__
-        for middleware in reversed(self.user_middleware):
-            stack = middleware.cls(stack, *middleware.args, **middleware.kwargs)
-            if isinstance(stack, ProxyMiddleware):
-                router = stack
-        assert router is not None, "the gateway's middleware has no proxy"
-        return router, stack
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
-            return
-        if self._router is None or self._proxied is None:
-            self._router, self._proxied = self._proxied_stack()
-        if self._router.upstream_for(scope["path"]) is None:
-            await super().__call__(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self._proxied(scope, receive, tracking_send)
-        except Exception:
-            logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
-            if started:
-                raise
-            failure = ProblemError(
-                "An internal error occurred; it has been logged.",
-                code="internal_error",
-                status=500,
-                title="Internal server error",
-            )
-            await send_problem(send, failure, scope["path"])
-
-
 def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[str, ASGIApp] | None = None) -> FastAPI:
     """`upstreams` replaces the aiohttp upstreams, e.g. with in-process service apps in tests."""
     settings = settings or GatewaySettings()
@@ -164,9 +105,8 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
             state = open_base_state(settings, stack, metrics=metrics)
             redis = create_redis(settings.effective_redis_url)
             stack.push_async_callback(redis.aclose)
-            # Its own client: every request's check pipelined on one connection, waiting for the
-            # limiter's Redis a short while at most.
-            limiter_redis = PipelinedRedis(
+            # Its own client: a request waits for the limiter's Redis a short while at most.
+            limiter_redis = create_redis(
                 settings.effective_redis_url, timeout_seconds=settings.rate_limit_redis_timeout_seconds
             )
             stack.push_async_callback(limiter_redis.aclose)
@@ -209,7 +149,7 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
                 ),
             }
 
-    app = GatewayApp(
+    app = FastAPI(
         title="965808 gateway",
         version="1.0.0",
         lifespan=lifespan,
