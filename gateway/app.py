@@ -14,6 +14,7 @@ from gateway.admission import AdmissionMiddleware
 from gateway.board import Board
 from gateway.catalog_client import CatalogDepartments
 from gateway.client_address import ClientAddressMiddleware
+from gateway.limiter_redis import PipelinedRedis
 from gateway.proxy import AiohttpUpstream, ProxyMiddleware
 from gateway.routes import router
 from gateway.settings import GatewaySettings
@@ -105,8 +106,9 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
             state = open_base_state(settings, stack, metrics=metrics)
             redis = create_redis(settings.effective_redis_url)
             stack.push_async_callback(redis.aclose)
-            # Its own client: a request waits for the limiter's Redis a short while at most.
-            limiter_redis = create_redis(
+            # Its own client: every request's check pipelined on one connection, waiting for the
+            # limiter's Redis a short while at most.
+            limiter_redis = PipelinedRedis(
                 settings.effective_redis_url, timeout_seconds=settings.rate_limit_redis_timeout_seconds
             )
             stack.push_async_callback(limiter_redis.aclose)
@@ -119,6 +121,7 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
                         timeout=settings.upstream_timeout_seconds,
                         pool_size=settings.proxy_pool_size,
                         down_seconds=settings.replica_down_seconds,
+                        probe_seconds=settings.replica_probe_seconds,
                     )
                     await upstream.start()
                     stack.push_async_callback(upstream.close)

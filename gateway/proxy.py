@@ -7,6 +7,8 @@ app in-process where the real gateway puts an `AiohttpUpstream`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 
 import aiohttp
@@ -53,6 +55,8 @@ RESPONSE_DROP = frozenset(
 )
 STREAM_THRESHOLD = 64 * 1024
 KEEPALIVE_SECONDS = 4.0
+READY_PATH = "/health/ready"
+DEFAULT_PROBE_SECONDS = 1.0
 
 
 class AiohttpUpstream:
@@ -61,7 +65,12 @@ class AiohttpUpstream:
     A replica that refuses the connection is marked down and the request goes to another one
     (it never reached the first). A request that failed after it may have reached a replica is
     sent once more elsewhere only if it may be repeated (services.replicas.may_repeat); any
-    other is a 502, never sent twice."""
+    other is a 502, never sent twice.
+
+    A replica marked down is probed: its `/health/ready` asked every `probe_seconds` (each
+    probe waiting as long at most), and it is up again as soon as that answers 200, however
+    long `down_seconds` is; while it answers otherwise or not at all it stays down. One probe
+    per replica at a time, and none once it is up or the upstream is closed."""
 
     def __init__(
         self,
@@ -71,11 +80,15 @@ class AiohttpUpstream:
         timeout: float,
         pool_size: int,
         down_seconds: float = DEFAULT_DOWN_SECONDS,
+        probe_seconds: float = DEFAULT_PROBE_SECONDS,
     ) -> None:
         self.name = name
         self.replicas = ReplicaSet([urls] if isinstance(urls, str) else urls, down_seconds=down_seconds)
         self.timeout = aiohttp.ClientTimeout(total=None, connect=2.0, sock_connect=2.0, sock_read=timeout)
         self.pool_size = pool_size
+        self.probe_seconds = probe_seconds
+        self._probe_timeout = aiohttp.ClientTimeout(total=probe_seconds)
+        self._probes: dict[Replica, asyncio.Task[None]] = {}
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -92,6 +105,13 @@ class AiohttpUpstream:
         self._session._retry_connection = False
 
     async def close(self) -> None:
+        probes = list(self._probes.values())
+        self._probes.clear()
+        for probe in probes:
+            probe.cancel()
+        for probe in probes:
+            with contextlib.suppress(asyncio.CancelledError):
+                await probe
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -119,7 +139,7 @@ class AiohttpUpstream:
                 return
             except _NotSent:
                 # Refused or not connected in time: the request never left, any replica may have it.
-                self.replicas.mark_down(replica)
+                self.mark_down(replica)
                 if stream is None or not stream.started:
                     continue
                 failure: ProblemError = BadGateway(f"The {self.name} service is unreachable.")
@@ -137,6 +157,35 @@ class AiohttpUpstream:
                 self.replicas.release(replica)
             await send_problem(send, failure, scope["path"])
             return
+
+    def mark_down(self, replica: Replica) -> None:
+        """Pass `replica` over, and probe it until it is ready again."""
+        self.replicas.mark_down(replica)
+        if replica not in self._probes and self._session is not None:
+            self._probes[replica] = asyncio.get_running_loop().create_task(self._probe(replica))
+
+    async def _probe(self, replica: Replica) -> None:
+        try:
+            while True:
+                await asyncio.sleep(self.probe_seconds)
+                if await self._ready(replica):
+                    self.replicas.mark_up(replica)
+                    return
+                # Not ready yet: passed over a while longer, not sent requests on a timer.
+                self.replicas.mark_down(replica)
+        finally:
+            self._probes.pop(replica, None)
+
+    async def _ready(self, replica: Replica) -> bool:
+        assert self._session is not None
+        try:
+            async with self._session.get(
+                replica.base_url + READY_PATH, timeout=self._probe_timeout, allow_redirects=False
+            ) as response:
+                await response.read()
+                return response.status == 200
+        except (aiohttp.ClientError, TimeoutError):
+            return False
 
     async def _forward(
         self,

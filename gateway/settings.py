@@ -18,6 +18,12 @@ class GatewaySettings(ServiceSettings):
     replica_down_seconds: float = Field(
         5.0, gt=0, le=300, description="How long a replica that refused a connection is passed over."
     )
+    replica_probe_seconds: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="How often a replica marked down is asked its /health/ready (and how long each probe waits).",
+    )
     openapi_cache_seconds: float = Field(60.0, ge=0)
     login_failures_burst_per_username: int = Field(
         10, ge=1, le=1_000_000, description="Failed logins one username may have at once before 429."

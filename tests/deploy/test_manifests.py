@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from gateway.settings import GatewaySettings
-from launcher.registry import HTTP_SERVICES
+from launcher.registry import HTTP_SERVICES, WORKERS
 from notification_service.settings import NotificationSettings
 from services.settings import PROJECT_ROOT, SharedSettings
 from sla_worker.settings import WorkerSettings
@@ -159,6 +159,32 @@ def test_compose_runs_two_of_everything_after_the_migration_with_secrets_from_th
             assert re.fullmatch(r"\$\{" + secret + r":\?[^}]*\}", environment[secret]), (name, secret)
         assert ":?" in environment["DATABASE_URL"], "the database password has no default either"
     assert HTTP_NAMES | {"sla-worker", "notification-worker", "postgres", "redis", "migrate"} == set(services)
+
+
+def test_every_process_says_where_prometheus_scrapes_it_and_with_which_token() -> None:
+    deployments = _of_kind("Deployment")
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    for name in HTTP_NAMES:
+        template = deployments[name]["spec"]["template"]
+        (container,) = template["spec"]["containers"]
+        annotations = template["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true", name
+        assert annotations["prometheus.io/path"] == "/metrics", name
+        assert annotations["prometheus.io/port"] == str(container["ports"][0]["containerPort"]), name
+    for worker in WORKERS:
+        name = worker.name.replace("_", "-")
+        template = deployments[name]["spec"]["template"]
+        (container,) = template["spec"]["containers"]
+        assert {"name": "metrics", "containerPort": worker.metrics_port} in container["ports"], name
+        assert {"name": worker.metrics_port_variable, "value": str(worker.metrics_port)} in container["env"], name
+        assert template["metadata"]["annotations"]["prometheus.io/port"] == str(worker.metrics_port), name
+        entry = compose["services"][name]
+        assert entry["environment"][worker.metrics_port_variable] == str(worker.metrics_port), name
+        assert entry["environment"]["ENVIRONMENT"] == "production", name
+        assert str(worker.metrics_port) in entry["expose"], name
+    (secret,) = _of_kind("Secret").values()
+    assert "METRICS_TOKEN" in secret["stringData"]
+    assert re.fullmatch(r"\$\{METRICS_TOKEN:\?[^}]*\}", compose["x-platform-environment"]["METRICS_TOKEN"])
 
 
 def test_configuration_names_only_settings_that_exist() -> None:

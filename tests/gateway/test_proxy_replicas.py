@@ -1,15 +1,20 @@
 """The gateway's upstream over several replicas, against real local servers: balancing, a
-refused replica marked down, and which failed requests are sent again (services.replicas)."""
+refused replica marked down and probed until it is ready, and which failed requests are sent
+again (services.replicas)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from aiohttp import web
+
 from gateway.proxy import AiohttpUpstream
 from tests.replica_servers import answering_replica, closed_port_url, dropping_replica
+from tests.support import free_port
 
 
 @asynccontextmanager
@@ -122,3 +127,61 @@ async def test_a_read_is_repeated_only_once() -> None:
     assert status == 502
     assert problem["code"] == "bad_gateway"
     assert len(one.seen) + len(two.seen) + len(three.seen) == 2
+
+
+async def _until(predicate: Callable[[], bool], *, within_seconds: float = 5.0) -> bool:
+    deadline = asyncio.get_running_loop().time() + within_seconds
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.01)
+    return True
+
+
+async def test_a_replica_marked_down_is_probed_and_back_as_soon_as_it_is_ready() -> None:
+    port = free_port()
+    ready = False
+    probes: list[str] = []
+
+    async def health(_request: web.Request) -> web.Response:
+        probes.append("ready" if ready else "not ready")
+        return web.json_response({"status": "ok" if ready else "degraded"}, status=200 if ready else 503)
+
+    async def handle(_request: web.Request) -> web.Response:
+        return web.json_response({"replica": "back"})
+
+    app = web.Application()
+    app.router.add_get("/health/ready", health)
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    async with answering_replica("a") as alive:
+        upstream = AiohttpUpstream(
+            "tickets",
+            [f"http://127.0.0.1:{port}", alive.url],
+            timeout=5,
+            pool_size=8,
+            down_seconds=30,
+            probe_seconds=0.05,
+        )
+        await upstream.start()
+        replica = upstream.replicas.replicas[0]
+        try:
+            status, body = await _call(upstream, "GET", "/api/v1/tickets")
+            assert (status, body["replica"]) == (200, "a")
+            assert upstream.replicas.is_down(replica)
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+            # Listening but not ready (its database down): it stays out of rotation.
+            assert await _until(lambda: probes.count("not ready") >= 3)
+            assert upstream.replicas.is_down(replica)
+            ready = True
+            # Back at its first ready answer, not after the 30 s it was marked down for.
+            assert await _until(lambda: not upstream.replicas.is_down(replica))
+            assert probes[-1] == "ready" and await _until(lambda: not upstream._probes)
+            answers = [await _call(upstream, "GET", f"/api/v1/tickets/{n}") for n in range(4)]
+            assert sorted(body["replica"] for _, body in answers) == ["a", "a", "back", "back"]
+            assert probes.count("ready") == 1  # no probe once it is up
+        finally:
+            await upstream.close()
+            await runner.cleanup()
+    assert not upstream._probes
