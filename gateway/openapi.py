@@ -7,12 +7,14 @@ import importlib
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter
 
 from services.errors import PROBLEM_MEDIA_TYPE, ProblemError, ProblemFields, problem_classes, problem_codes
 from services.openapi import HTTP_METHODS, operations
+from ticket_service.lifecycle import RATABLE_STATUSES, RULES, Action, Status
 
 # Each service's own health; the gateway's document has the platform's.
 PRIVATE_PATHS = frozenset({"/health", "/health/live", "/health/ready"})
@@ -241,54 +243,145 @@ def _key_field(schema: dict[str, Any], param: str) -> str | None:
     return None
 
 
-def _link_sources(
-    schema_name: str, schemas: dict[str, Any], members: dict[str, tuple[str, str]]
-) -> list[tuple[str, str, str]]:
-    """(member path, param, JSON pointer of its value) a response of `schema_name` leads to."""
+@dataclass(frozen=True)
+class LinkSource:
+    """Where an answer leads: a member path, its parameter, and the JSON pointer of the object in
+    the answer that names the member (`""` for the whole body, `/tickets/0` for an order's first ticket)."""
+
+    member: str
+    param: str
+    prefix: str
+    schema: dict[str, Any]
+
+
+def _link_sources(schema_name: str, schemas: dict[str, Any], members: dict[str, tuple[str, str]]) -> list[LinkSource]:
+    """The members a response of `schema_name` leads to: itself, the first of a list it holds, or
+    the member it belongs to, named by that member's own parameter (a rating's `ticket_id`)."""
+    schema = schemas.get(schema_name, {})
     if schema_name in members:
         path, param = members[schema_name]
-        field = _key_field(schemas.get(schema_name, {}), param)
-        return [(path, param, f"/{field}")] if field else []
+        return [LinkSource(path, param, "", schema)] if _key_field(schema, param) else []
     found = []
-    for name, prop in schemas.get(schema_name, {}).get("properties", {}).items():
+    properties = schema.get("properties", {})
+    for name, prop in properties.items():
         ref = prop.get("items", {}).get("$ref", "") if prop.get("type") == "array" else ""
         item = ref.rsplit("/", 1)[-1]
         if item in members:
             path, param = members[item]
-            field = _key_field(schemas.get(item, {}), param)
-            if field:
-                found.append((path, param, f"/{name}/0/{field}"))
+            if _key_field(schemas.get(item, {}), param):
+                found.append(LinkSource(path, param, f"/{name}/0", schemas.get(item, {})))
+    # A record without an id of its own belongs to the member it names (a rating, to its ticket);
+    # one with its own id merely mentions it (an order, its enterprise).
+    for path, param in members.values():
+        if "id" not in properties and param in properties and param != "code":
+            found.append(LinkSource(path, param, "", schema))
     return found
 
 
+# A ticket's life cycle decides which of its actions can follow an answer: an action is linked
+# only from answers that leave the ticket in a status the action is taken from, so a client (or
+# a stateful fuzzer) walking the links follows a ticket's life rather than its 409s.
+TICKET_MEMBER = "/api/v1/tickets/{ticket_id}"
+TICKET_CREATES = frozenset(
+    {("/api/v1/tickets", "post"), ("/api/v1/orders", "post"), ("/api/v1/hooks/hotline/calls", "post")}
+)
+RATING = (f"{TICKET_MEMBER}/feedback", "post")
+
+
+def _action(path: str) -> Action | None:
+    prefix = f"{TICKET_MEMBER}/"
+    if not path.startswith(prefix) or path[len(prefix) :] not in set(Action):
+        return None
+    return Action(path[len(prefix) :])
+
+
+def _statuses_after(path: str, method: str) -> frozenset[Status] | None:
+    """The statuses a ticket can be in after a successful `method path`; None when any."""
+    if (path, method) in TICKET_CREATES:
+        return frozenset({Status.SUBMITTED})
+    if (path, method) == RATING:
+        # `unsatisfied` sends the ticket back (发回重办); the other ratings leave it as it was.
+        return frozenset({*RATABLE_STATUSES, Status.SUBMITTED})
+    action = _action(path)
+    if action is None or method != "post":
+        return None
+    paused_from = {source for rule in RULES if rule.target is Status.PAUSED for source in rule.sources}
+    return frozenset(
+        target for rule in RULES if rule.action is action for target in ([rule.target] if rule.target else paused_from)
+    )
+
+
+def _step_possible(statuses: frozenset[Status] | None, path: str, method: str) -> bool:
+    if statuses is None:
+        return True
+    if (path, method) == RATING:
+        return bool(statuses & RATABLE_STATUSES)
+    action = _action(path)
+    return action is None or any(statuses & rule.sources for rule in RULES if rule.action is action)
+
+
+def _link(target_path: str, target: dict[str, Any], source: LinkSource) -> dict[str, Any] | None:
+    """The link to `target` for `source`'s member, or None if the answer does not fill every
+    parameter of its path."""
+    parameters: dict[str, str] = {}
+    for name in re.findall(r"\{([a-z_]+)\}", target_path):
+        field = _key_field(source.schema, name) if name == source.param else name
+        if field not in source.schema.get("properties", {}):
+            return None
+        parameters[f"path.{name}"] = f"$response.body#{source.prefix}/{field}"
+    if "version" in source.schema.get("properties", {}) and any(
+        p.get("name") == "If-Match" for p in target.get("parameters", [])
+    ):
+        parameters["header.If-Match"] = f"$response.body#{source.prefix}/version"
+    return {
+        "operationId": target["operationId"],
+        "parameters": parameters,
+        "description": f"{target.get('summary', target['operationId'])}, for this answer's resource.",
+    }
+
+
+Targets = dict[str, list[tuple[str, str, dict[str, Any]]]]
+
+
+def _links_of(
+    sources: list[LinkSource], targets: Targets, *, statuses: frozenset[Status] | None, from_read: bool
+) -> dict[str, Any]:
+    links: dict[str, Any] = {}
+    for source in sources:
+        for target_path, target_method, target in targets.get(source.member, []):
+            if from_read and target_method == "get":
+                continue  # a read leads to the member's changes; its other reads are linked from those
+            if not _step_possible(statuses, target_path, target_method):
+                continue
+            link = _link(target_path, target, source)
+            if link is not None:
+                links.setdefault(target["operationId"], link)
+    return links
+
+
 def add_links(document: dict[str, Any]) -> None:
-    """From each create and change to what can be done next with the same resource: its read,
-    its changes and (for tickets) every life-cycle action, with its id and version filled in."""
+    """From each create and change, and each member's read, to what can be done next with the same
+    resource: its read, its changes and (for tickets) the life-cycle actions its status allows, with
+    its id and version filled in."""
     schemas = document.get("components", {}).get("schemas", {})
     members = _member_collections(document)
-    targets: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    targets: Targets = {}
     for path, method, operation in operations(document):
         for member, _param in members.values():
             if path == member or path.startswith(member + "/"):
-                targets.setdefault(member, []).append((method, operation))
-    for _path, method, operation in operations(document):
-        if method == "get":
+                targets.setdefault(member, []).append((path, method, operation))
+    member_paths = {member for member, _param in members.values()}
+    for path, method, operation in operations(document):
+        from_read = method == "get" and path in member_paths
+        if method == "get" and not from_read:
             continue
+        statuses = _statuses_after(path, method)
         for status, response in operation.get("responses", {}).items():
             schema = response.get("content", {}).get("application/json", {}).get("schema", {})
             if not status.startswith("2") or "$ref" not in schema:
                 continue
-            links: dict[str, Any] = {}
-            for member, param, pointer in _link_sources(schema["$ref"].rsplit("/", 1)[1], schemas, members):
-                for _target_method, target in targets.get(member, []):
-                    parameters: dict[str, str] = {f"path.{param}": f"$response.body#{pointer}"}
-                    if any(p.get("name") == "If-Match" for p in target.get("parameters", [])):
-                        parameters["header.If-Match"] = f"$response.body#{pointer.rsplit('/', 1)[0]}/version"
-                    links[target["operationId"]] = {
-                        "operationId": target["operationId"],
-                        "parameters": parameters,
-                        "description": f"{target.get('summary', target['operationId'])}, for this answer's resource.",
-                    }
+            sources = _link_sources(schema["$ref"].rsplit("/", 1)[1], schemas, members)
+            links = _links_of(sources, targets, statuses=statuses, from_read=from_read)
             if links:
                 response["links"] = links
 

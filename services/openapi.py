@@ -177,6 +177,11 @@ def access_rule(route: Route) -> str:
             "valid Standard Webhooks signature (`webhook-id`, `webhook-timestamp` within 5 minutes, "
             "`webhook-signature` over the raw body); anything else is 401 `invalid_webhook_signature`."
         )
+    if not bearers and _internal_alternative(route):
+        return (
+            "**Who may call:** the platform's own services only (the outbox relay, the public board), with "
+            "the internal token in `X-Internal-Token`; anything else is 401 `invalid_internal_token`."
+        )
     if not bearers:
         return "**Who may call:** anyone; no token is needed."
     if _internal_alternative(route):
@@ -199,8 +204,9 @@ def access_rule(route: Route) -> str:
 
 
 def _internal_alternative(route: Route) -> bool:
-    """The token is optional only so that the platform's own services may send the internal
-    token instead (the route refuses a call with neither): not an anonymous operation."""
+    """The route reads the internal token (through its sub-dependencies too): it is for the
+    platform's own services, or (with an optional bearer token) refuses a call with neither,
+    so it is never an anonymous operation."""
     return INTERNAL_TOKEN_HEADER in _header_names(route.dependant)
 
 
@@ -310,6 +316,7 @@ def _parameter(operation: dict[str, Any], name: str) -> dict[str, Any] | None:
 
 def declare_headers(document: dict[str, Any]) -> dict[str, Any]:
     document.setdefault("components", {})["headers"] = dict(HEADERS)
+    versioned_schemas = _versioned_schemas(document)
     collections = _resource_paths(document)
     for path, _method, operation in operations(document):
         responses: dict[str, Any] = operation.get("responses", {})
@@ -326,12 +333,28 @@ def declare_headers(document: dict[str, Any]) -> dict[str, Any]:
             names = _response_headers(
                 status,
                 conditional_read=conditional_read,
-                versioned=if_match is not None,
+                versioned=if_match is not None or bool(versioned_schemas & set(_response_schema_names(response))),
                 idempotent=idempotency_key is not None,
                 located=path in collections,
             )
             response.setdefault("headers", {}).update({name: _header_ref(name) for name in names})
     return document
+
+
+def _response_schema_names(response: dict[str, Any]) -> list[str]:
+    return _schema_names(response.get("content", {}).get("application/json", {}).get("schema", {}))
+
+
+def _versioned_schemas(document: dict[str, Any]) -> set[str]:
+    """The resources changed under `If-Match` (the ticket): every answer holding one sends its `ETag`."""
+    return {
+        name
+        for _path, _method, operation in operations(document)
+        if _parameter(operation, "If-Match") is not None
+        for status, response in operation.get("responses", {}).items()
+        if status.startswith("2")
+        for name in _response_schema_names(response)
+    }
 
 
 def _response_headers(
@@ -342,7 +365,7 @@ def _response_headers(
         names.append("Retry-After")
     if status == "405":
         names.append("Allow")
-    if status in {"200", "304"} and (conditional_read or versioned):
+    if (status in {"200", "304"} and (conditional_read or versioned)) or (status == "201" and versioned):
         names.append("ETag")
     if status in {"200", "304"} and conditional_read:
         names.append("Cache-Control")

@@ -24,8 +24,6 @@ from ticket_service.errors import AlreadyRated, NotRatable
 from ticket_service.models import Feedback, Ticket
 from ticket_service.views import read_ticket, values_of
 
-RATABLE_STATUSES = frozenset({"resolved", "explained", "closed"})
-
 
 async def give_feedback(
     session: AsyncSession,
@@ -61,7 +59,7 @@ async def rate_locked(
         raise Forbidden(
             "Only the enterprise (or the hotline's follow-up call) rates a ticket.", code="role_not_allowed"
         )
-    if ticket.status not in RATABLE_STATUSES or ticket.resolution_round == 0:
+    if ticket.status not in lifecycle.RATABLE_STATUSES or ticket.resolution_round == 0:
         raise NotRatable(ticket.status)
     existing = await session.execute(
         select(Feedback.id).where(Feedback.ticket_id == ticket.id, Feedback.resolution_round == ticket.resolution_round)

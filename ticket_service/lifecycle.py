@@ -29,6 +29,7 @@ from services.principals import Role
 __all__ = [
     "FINAL_STATUSES",
     "OPEN_STATUSES",
+    "RATABLE_STATUSES",
     "RULES",
     "SYSTEM_ROLE",
     "Action",
@@ -114,6 +115,9 @@ OPEN_STATUSES: Final[frozenset[Status]] = frozenset(Status) - {
 
 FINAL_STATUSES: Final[frozenset[Status]] = frozenset({Status.CLOSED, Status.WITHDRAWN})
 """Statuses nothing more happens in; the one exit is `reopen` from `closed`."""
+
+RATABLE_STATUSES: Final[frozenset[Status]] = frozenset({Status.RESOLVED, Status.EXPLAINED, Status.CLOSED})
+"""Statuses in which the enterprise may rate the ticket's latest resolution."""
 
 
 class _PrincipalLike(Protocol):

@@ -6,6 +6,11 @@ and a cursor is only good if this API issued it. So generated requests keep thei
 get real values where the platform's data decides (`PLATFORM_LIVE_DATA`, read from the running platform
 by the test), and the two formats the document names but no pattern can check are generated
 by their rules.
+
+Acting as the parties (`PLATFORM_FUZZ_AS_PARTIES`, the stateful phase), the run's role is the
+enterprise that owns the tickets it creates, and each step on a ticket is sent with the token of
+whoever takes it (`_party`): a ticket's life needs the enterprise, its department's staff, the
+dispatcher and the supervisor, and one token per run would stop it at the first action.
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ import schemathesis
 from hypothesis import strategies as st
 
 from services.credit_code import CREDIT_CODE_ALPHABET, make_credit_code
+from ticket_service.lifecycle import RATABLE_STATUSES, RULES, Party
 
 LIVE_DATA_ENV = "PLATFORM_LIVE_DATA"
 ROLE_ENV = "PLATFORM_FUZZ_ROLE"
 AUTHORIZATION_ENV = "PLATFORM_FUZZ_AUTHORIZATION"
+PARTIES_ENV = "PLATFORM_FUZZ_AS_PARTIES"
 
 # A unified social credit code's last character is a check character over the first 17.
 schemathesis.openapi.format(
@@ -46,6 +53,12 @@ def _live() -> dict[str, Any]:
 LIVE = _live()
 ROLE = os.environ.get(ROLE_ENV, "")
 AUTHORIZATION = os.environ.get(AUTHORIZATION_ENV, "")
+# Acting as each step's party (the stateful phase): the run's role owns the tickets it creates,
+# and each action is sent with the token of whoever takes it (see `_party`).
+AS_PARTIES = os.environ.get(PARTIES_ENV) == "1"
+_BEARERS: dict[str, str] = {}
+# The run's tickets as their latest answers showed them (acting as the parties).
+_TICKETS: dict[str, dict[str, Any]] = {}
 # Fields of a free request that only a dispatcher sets (TicketCreate says so; a schema cannot vary by role).
 DISPATCHER_FIELDS = ("enterprise_id", "department_code", "received_at")
 
@@ -97,6 +110,20 @@ def _realise(body: dict[str, Any]) -> None:
             for element in value:
                 if isinstance(element, dict):
                     _realise(element)
+            _distinct_items(value)
+
+
+def _distinct_items(entries: list[Any]) -> None:
+    """An order names each item once (422 duplicate_item otherwise): a rule across list entries."""
+    named = [entry for entry in entries if isinstance(entry, dict) and isinstance(entry.get("item_code"), str)]
+    codes = _picks(LIVE.get("orderable_items", []), len(named), [entry["item_code"] for entry in named], avoid=set())
+    if not codes:
+        return
+    for entry, code in zip(named, codes, strict=False):
+        entry["item_code"] = code
+    # More lines than the menu has items: the order names each of them once.
+    for entry in named[len(codes) :]:
+        entries.remove(entry)
 
 
 def _days_in_year(body: dict[str, Any], year: int) -> None:
@@ -126,20 +153,71 @@ def _request_as_filed(body: dict[str, Any]) -> None:
             body.pop(field, None)
 
 
-def _read_ticket(ticket_id: str) -> httpx.Response | None:
-    """The ticket as the caller reads it before acting on it; None if it cannot."""
+def _read_ticket(ticket_id: str, authorization: str) -> dict[str, Any] | None:
+    """The ticket as `authorization` reads it; None if it cannot."""
     try:
         response = httpx.get(
-            f"{LIVE['gateway_url']}/api/v1/tickets/{ticket_id}", headers={"Authorization": AUTHORIZATION}, timeout=5
+            f"{LIVE['gateway_url']}/api/v1/tickets/{ticket_id}", headers={"Authorization": authorization}, timeout=5
         )
     except httpx.HTTPError:
         return None
-    return response if response.status_code == 200 else None
+    return dict(response.json()) if response.status_code == 200 else None
 
 
-def _other_departments(body: dict[str, Any], ticket: httpx.Response | None) -> None:
+def _ticket_of_the_run(case: schemathesis.Case, ticket_id: str) -> dict[str, Any] | None:
+    """The ticket a step acts on, as the run last saw it. A step naming a ticket the run does not
+    know (a scenario's first step, its id random) acts on one of the run's tickets whose status
+    allows it instead, so that every action meets tickets in the states their lives bring them to."""
+    if ticket_id in _TICKETS:
+        return _TICKETS[ticket_id]
+    segment = case.path.rsplit("/", 1)[-1]
+    sources = {source for rule in RULES if rule.action == segment for source in rule.sources}
+    if segment == "feedback" and case.method.upper() == "POST":
+        sources = set(RATABLE_STATUSES)
+    fitting = sorted(known for known, ticket in _TICKETS.items() if not sources or ticket["status"] in sources)
+    if not fitting:
+        return None
+    chosen = case.path_parameters["ticket_id"] = _pick(fitting, ticket_id)
+    return _TICKETS[chosen]
+
+
+def _bearer(username: str) -> str:
+    """`Authorization` for a demo account, logged in once per run; the run's own for an account
+    that cannot log in (a department the fuzzing created has no staff: its steps are then 403)."""
+    if username not in _BEARERS:
+        response = httpx.post(
+            f"{LIVE['gateway_url']}/api/v1/auth/token",
+            data={"username": username, "password": LIVE["login"]["password"]},
+            timeout=10,
+        )
+        _BEARERS[username] = f"Bearer {response.json()['access_token']}" if response.status_code == 200 else ""
+    return _BEARERS[username] or AUTHORIZATION
+
+
+def _party(path: str, method: str, ticket: dict[str, Any] | None) -> str:
+    """Who takes this step of a ticket's life: the enterprise that owns it (it creates, reads, rates,
+    closes, reopens, withdraws), else the first of an action's parties the lifecycle names: the
+    staff of the ticket's department, the dispatcher, the supervisor (who also audits the chain and
+    rules on ratings)."""
+    segment = path.rsplit("/", 1)[-1]
+    if segment in {"verify", "adjudication"}:
+        return "supervisor"
+    parties = {party for rule in RULES if rule.action == segment for party in rule.parties}
+    department = ticket.get("department_code") if ticket is not None else None
+    candidates = (
+        (Party.OWNER, ROLE),
+        (Party.ASSIGNED_STAFF, f"staff-{department}" if department else None),
+        (Party.DISPATCHER, "dispatcher"),
+        (Party.SUPERVISOR, "supervisor"),
+    )
+    if method.upper() == "POST" and parties:
+        return next((name for party, name in candidates if party in parties and name), ROLE)
+    return ROLE
+
+
+def _other_departments(body: dict[str, Any], ticket: dict[str, Any] | None) -> None:
     """A transfer or a joint review names departments besides the ticket's own (422 otherwise, by design)."""
-    own = ticket.json().get("department_code") if ticket is not None else None
+    own = ticket.get("department_code") if ticket is not None else None
     others = [code for code in LIVE.get("departments", []) if code != own]
     if isinstance(body.get("department_code"), str) and body["department_code"] == own and others:
         body["department_code"] = _pick(others, body)
@@ -191,6 +269,29 @@ def _coherent_period(query: MutableMapping[str, Any]) -> None:
         query.pop("end")
 
 
+def _act_on_a_real_ticket(case: schemathesis.Case) -> None:
+    """A step on a ticket: sent by whoever takes it (acting as the parties), with the version the
+    ticket is at and, for a transfer or a joint review, other departments than its own."""
+    ticket_id = (case.path_parameters or {}).get("ticket_id")
+    acting = isinstance(ticket_id, str) and case.path.endswith(("/transfer", "/request-joint-review"))
+    with_if_match = isinstance(case.headers, MutableMapping) and "If-Match" in case.headers
+    ticket = None
+    if isinstance(ticket_id, str) and AS_PARTIES:
+        ticket = _ticket_of_the_run(case, ticket_id)
+    elif isinstance(ticket_id, str) and (acting or with_if_match):
+        ticket = _read_ticket(ticket_id, AUTHORIZATION)
+    if AS_PARTIES:
+        case.headers = {**(case.headers or {}), "Authorization": _bearer(_party(case.path, case.method, ticket))}
+    if acting and isinstance(case.body, dict):
+        _other_departments(case.body, ticket)
+    if with_if_match and isinstance(case.headers, MutableMapping):
+        # A version the ticket has left is a 412 by design; a client sends the one it read, or none.
+        if ticket is None:
+            case.headers.pop("If-Match")
+        else:
+            case.headers["If-Match"] = f'"{ticket["version"]}"'
+
+
 @schemathesis.hook
 def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwargs: dict[str, Any]) -> None:
     """The request about to be sent, its references made real.
@@ -213,18 +314,18 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwar
         year = str((case.path_parameters or {}).get("year", ""))
         if case.path.startswith("/api/v1/calendar/") and year.isdigit():
             _days_in_year(case.body, int(year))
-    ticket_id = (case.path_parameters or {}).get("ticket_id")
-    acting = isinstance(ticket_id, str) and case.path.endswith(("/transfer", "/request-joint-review"))
-    with_if_match = isinstance(case.headers, MutableMapping) and "If-Match" in case.headers
-    ticket = _read_ticket(ticket_id) if isinstance(ticket_id, str) and (acting or with_if_match) else None
-    if acting and isinstance(case.body, dict):
-        _other_departments(case.body, ticket)
-    if with_if_match and isinstance(case.headers, MutableMapping):
-        # A version the ticket has left is a 412 by design; a client sends the one it read, or none.
-        if ticket is None:
-            case.headers.pop("If-Match")
-        else:
-            case.headers["If-Match"] = ticket.headers["ETag"]
+    _act_on_a_real_ticket(case)
     if isinstance(case.headers, MutableMapping) and "Idempotency-Key" in case.headers:
         # A key names one request: the same key with another body is refused (422) by design.
         case.headers["Idempotency-Key"] = f"fuzz-{zlib.crc32(repr((case.path, case.body)).encode())}"
+
+
+@schemathesis.hook
+def after_call(context: schemathesis.HookContext, case: schemathesis.Case, response: Any) -> None:
+    """Keeps the ledger of the run's tickets (acting as the parties): every ticket an answer holds."""
+    if not AS_PARTIES or not 200 <= response.status_code < 300 or case.method.upper() != "POST":
+        return
+    body = response.json()
+    for ticket in body.get("tickets", [body]) if isinstance(body, dict) else []:
+        if isinstance(ticket, dict) and {"id", "status", "version"} <= ticket.keys():
+            _TICKETS[ticket["id"]] = ticket

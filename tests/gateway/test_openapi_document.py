@@ -239,6 +239,31 @@ async def test_creates_link_to_what_can_be_done_next(document: dict[str, Any]) -
             assert {link["operationId"] for link in response.get("links", {}).values()} <= ids
 
 
+async def test_a_tickets_links_follow_its_life_cycle(client: httpx.AsyncClient, document: dict[str, Any]) -> None:
+    paths = document["paths"]
+    created = set(paths["/api/v1/tickets"]["post"]["responses"]["201"]["links"])
+    assert {"accept_ticket", "transfer_ticket", "withdraw_ticket"} <= created
+    assert not {"start_ticket", "resolve_ticket", "rate_ticket", "close_ticket", "reopen_ticket"} & created
+    resolved = set(paths["/api/v1/tickets/{ticket_id}/resolve"]["post"]["responses"]["200"]["links"])
+    assert {"rate_ticket", "close_ticket", "reopen_ticket"} <= resolved and "accept_ticket" not in resolved
+    read = paths["/api/v1/tickets/{ticket_id}"]["get"]["responses"]["200"]
+    assert {"accept_ticket", "resolve_ticket", "rate_ticket"} <= set(read["links"]) and "ETag" in read["headers"]
+    rated = paths["/api/v1/tickets/{ticket_id}/feedback"]["post"]["responses"]["201"]["links"]
+    assert rated["rule_out_rating"]["parameters"] == {
+        "path.ticket_id": "$response.body#/ticket_id",
+        "path.resolution_round": "$response.body#/resolution_round",
+    }
+    assert "header.If-Match" not in rated["close_ticket"]["parameters"], "a rating has no version to send"
+
+    enterprise = bearer(await login(client, "enterprise-1"))
+    menu = (await client.get("/api/v1/menus/current")).json()
+    item = next(item["code"] for item in menu["items"] if "small" in item["eligible_sizes"])
+    order = await client.post("/api/v1/orders", json={"items": [{"item_code": item}]}, headers=enterprise)
+    ticket = order.json()["tickets"][0]
+    answer = await client.get(f"/api/v1/tickets/{ticket['id']}", headers=enterprise)
+    assert answer.headers["etag"] == f'"{ticket["version"]}"'
+
+
 async def test_request_bodies_of_a_case_have_examples(document: dict[str, Any]) -> None:
     for path in ("/api/v1/orders", "/api/v1/tickets", "/api/v1/tickets/{ticket_id}/feedback"):
         body = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]

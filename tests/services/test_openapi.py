@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Response
 
 from services.auth import AdminPrincipal, CurrentPrincipal, OptionalPrincipal, Principal, Role, require_roles
 from services.errors import problem_responses
+from services.internal import InternalCaller
 from services.openapi import build_document
 from services.responses import NOT_MODIFIED
 
@@ -46,6 +47,11 @@ def _document() -> dict[str, Any]:
         """Open data."""
         return {}
 
+    @router.post("/relayed")
+    async def receive_relayed(_: InternalCaller) -> dict[str, str]:
+        """Take what the relay sends."""
+        return {}
+
     app = FastAPI()
     app.include_router(router)
     return build_document(title="t", version="1", description=None, routes=app.routes)
@@ -77,6 +83,12 @@ def test_who_may_call_is_read_from_the_bearer_dependency() -> None:
     assert "role `dispatcher`, `staff`;" in poke
     open_data = _operation(document, "/api/v1/open", "get")
     assert open_data["security"] == [] and "no token is needed." in open_data["description"]
+
+
+def test_an_operation_reading_the_internal_token_is_for_the_platforms_own_services() -> None:
+    relayed = _operation(_document(), "/api/v1/relayed", "post")
+    assert "the platform's own services only" in relayed["description"]
+    assert "no token is needed" not in relayed["description"] and {} not in relayed["security"]
 
 
 def test_headers_are_declared_where_the_operation_uses_them() -> None:
