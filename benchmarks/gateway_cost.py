@@ -1,10 +1,11 @@
 """What the gateway costs, measured honestly (issue 14), printed as figures (never asserted).
 
 One run starts the catalogue (the upstream, answering an item GET from its read cache) and, in
-front of it, each proxy under test: the gateway under uvicorn with metrics on and off, the
-gateway under granian (if installed), a minimal aiohttp proxy (benchmarks/minimal_proxy.py, the
-limit of a Python proxy) and nginx (Debian's package; its config is generated into a temporary
-directory and it runs as a non-daemon child on a free port). Then, for the same request:
+front of it, each proxy under test: the gateway under uvicorn with metrics on and off, and with
+its own protocol (gateway.server: a response's head and body in one write), the gateway under
+granian (if installed), a minimal aiohttp proxy (benchmarks/minimal_proxy.py, the limit of a
+Python proxy) and nginx (Debian's package; its config is generated into a temporary directory
+and it runs as a non-daemon child on a free port). Then, for the same request:
 
 (a) CPU per proxied request: each proxy's own CPU counters (its process and children, from
     /proc) over a fixed number of requests at a fixed concurrency, in interleaved rounds (the
@@ -201,8 +202,15 @@ async def in_process_cost(database_url: str, *, metrics_enabled: bool, requests:
     """Microseconds of this process's CPU per request through the gateway's app alone (its
     middleware and proxy routing, no server, no network) to a constant in-process upstream:
     the best of five runs, so what metrics add is seen without the machine's noise."""
+    # The allowances the served gateways get (benchmarks.common.platform_env): with the default
+    # ones nearly every request here would be a 429 past the first burst, and measure that.
     settings = GatewaySettings(
-        database_url=database_url, metrics_enabled=metrics_enabled, log_level="WARNING", log_json=True
+        database_url=database_url,
+        metrics_enabled=metrics_enabled,
+        log_level="WARNING",
+        log_json=True,
+        rate_limit_burst_per_ip=100_000_000,
+        rate_limit_burst_per_principal=100_000_000,
     )
     app = create_gateway_app(
         settings, upstreams=dict.fromkeys(("catalog", "tickets", "notifications"), _constant_upstream)
@@ -259,7 +267,17 @@ def main() -> None:
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     prepare_database(url)
-    names = ("catalog", "tickets", "notifications", "gateway", "gateway_off", "granian", "aiohttp", "nginx")
+    names = (
+        "catalog",
+        "tickets",
+        "notifications",
+        "gateway",
+        "gateway_off",
+        "gateway_one_write",
+        "granian",
+        "aiohttp",
+        "nginx",
+    )
     ports = {name: free_port() for name in names}
     # Only the catalogue runs behind the proxies; its relay has no notification service to reach.
     env = {**platform_env(url, ports), "LOG_JSON": "true", "CATALOG_RELAY_INTERVAL_SECONDS": "0"}
@@ -279,9 +297,15 @@ def main() -> None:
                 "gateway.app:create_app", ports["gateway_off"], {**env, "METRICS_ENABLED": "false"}, health=False
             )
         ).pid
+        # The same gateway with its own protocol (gateway.server): head and body in one write.
+        coalescing = {**env, "UVICORN_HTTP": "gateway.server:CoalescingHttpToolsProtocol"}
+        pids["gateway (uvicorn, one write)"] = stack.enter_context(
+            uvicorn_server("gateway.app:create_app", ports["gateway_one_write"], coalescing, health=False)
+        ).pid
         urls = {
             "gateway (uvicorn, metrics on)": f"http://127.0.0.1:{ports['gateway']}{PATH}",
             "gateway (uvicorn, metrics off)": f"http://127.0.0.1:{ports['gateway_off']}{PATH}",
+            "gateway (uvicorn, one write)": f"http://127.0.0.1:{ports['gateway_one_write']}{PATH}",
         }
         granian = shutil.which("granian", path=str(Path(sys.executable).parent))
         if granian:

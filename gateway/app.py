@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -136,6 +137,11 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
                 )
                 stack.push_async_callback(client.aclose)
                 clients[name] = client
+            # What start-up made lives as long as the process: kept out of the collector's
+            # full passes, which otherwise walk it again and again under load (about a tenth
+            # of a proxied request's CPU, benchmarks/gateway_cost.py).
+            gc.freeze()
+            stack.callback(gc.unfreeze)
             yield {
                 **state,
                 "redis": redis,
