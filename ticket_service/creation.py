@@ -38,8 +38,8 @@ from ticket_service.models import (
     Enterprise,
     Order,
     OutboxEvent,
-    StatsDepartmentDay,
-    StatsHotSpotDay,
+    StatsDepartmentDelta,
+    StatsHotSpotDelta,
     Ticket,
     TicketEvent,
 )
@@ -225,7 +225,7 @@ async def create_tickets(
             rows,
             only_if=calendar_service.OVERLAY_UNCHANGED,
             parameters=calendar_service.unchanged_parameters(cache),
-            add_to=((StatsDepartmentDay, departments), (StatsHotSpotDay, hot_spots)),
+            append=((StatsDepartmentDelta, departments), (StatsHotSpotDelta, hot_spots)),
         ):
             return created
         calendar = await calendar_service.load_calendar(db, cache=cache)
