@@ -15,7 +15,9 @@ in one session), more than the differences measured here. So the targets are mea
 alternating rounds, each ratio is taken within one round (bare and ticket runs seconds apart),
 and the median of the rounds is the figure.
 
-Target (issue 4): ticket creation >= 0.5 x the bare insert rate.
+Target (issue 4): ticket creation >= 0.5 x the bare insert rate. Against the code before the
+statistics' summary tables (issue 13): `benchmarks/creation_before_after.py` runs this script of
+each checkout in alternating rounds and prints both.
 """
 
 from __future__ import annotations

@@ -305,13 +305,14 @@ async def insert_together(
     *,
     only_if: ColumnElement[bool] | None = None,
     parameters: Mapping[str, Any] | None = None,
-    add_to: Sequence[tuple[type[Base], Sequence[Mapping[str, Any]]]] = (),
+    append: Sequence[tuple[type[Base], Sequence[Mapping[str, Any]]]] = (),
 ) -> bool:
     """Insert `rows` (an entity class and its column values each, in foreign-key order) all or
     none, and only if `only_if` (with its bound `parameters`) holds; False when it did not.
 
-    `add_to`: counter rows (an entity and rows with every column, distinct keys) added in the same
-    write to the rows with the same primary key, or inserted where there is none (summary tables).
+    `append`: more rows inserted in the same write, any number per entity (each entity's rows
+    with the same columns, its generated key left out): the summary tables' delta rows, plain
+    inserts that conflict with no concurrent write.
 
     On PostgreSQL this is a single statement of data-modifying CTEs, each an INSERT ... SELECT
     under the condition: one round trip, atomic even on an autocommit connection, where BEGIN
@@ -328,17 +329,21 @@ async def insert_together(
             return False
         for entity, values in rows:
             await connection.execute(insert(_table(entity)), dict(values))
-        for entity, counters in add_to:
-            if counters:
-                await connection.execute(add_to_rows("sqlite", _table(entity), counters))
+        for entity, more in append:
+            if more:
+                await connection.execute(insert(_table(entity)), [dict(row) for row in more])
         return True
     tables = [_table(entity) for entity, _ in rows]
     filled = [(table, _with_defaults(table, values)) for table, (_, values) in zip(tables, rows, strict=True)]
-    counted = tuple((_table(entity), len(counters)) for entity, counters in add_to if counters)
-    statement = _insert_together_statement(tuple((table, tuple(values)) for table, values in filled), only_if, counted)
+    extra = [(_table(entity), entity_rows) for entity, entity_rows in append if entity_rows]
+    statement = _insert_together_statement(
+        tuple((table, tuple(values)) for table, values in filled),
+        only_if,
+        tuple((table, tuple(entity_rows[0]), len(entity_rows)) for table, entity_rows in extra),
+    )
     bound = {f"r{n}_{key}": value for n, (_, values) in enumerate(filled) for key, value in values.items()}
-    for n, (_, counters) in enumerate(entry for entry in add_to if entry[1]):
-        bound.update({f"a{n}_{key}": value for key, value in _numbered(counters).items()})
+    for n, (_, entity_rows) in enumerate(extra):
+        bound.update({f"a{n}_{key}": value for key, value in _numbered(entity_rows).items()})
     result = await connection.execute(statement, {**bound, **(parameters or {})})
     return result.first() is not None
 
@@ -347,11 +352,11 @@ def _numbered(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {f"{key}_{i}": value for i, row in enumerate(rows) for key, value in row.items()}
 
 
-def _counter_select(table: Table, count: int, prefix: str, guard: Any) -> Any:
-    """`count` rows of bound values (`<prefix><column>_<i>`) for every column of `table`."""
+def _rows_select(table: Table, keys: Sequence[str], count: int, prefix: str, guard: Any) -> Any:
+    """`count` rows of bound values (`<prefix><column>_<i>`) for the `keys` columns of `table`."""
     selects = []
     for i in range(count):
-        values = select(*(bindparam(f"{prefix}{column.key}_{i}", type_=column.type) for column in table.columns))
+        values = select(*(bindparam(f"{prefix}{key}_{i}", type_=table.c[key].type) for key in keys))
         selects.append(values if guard is None else values.select_from(guard))
     return selects[0] if count == 1 else union_all(*selects)
 
@@ -372,7 +377,7 @@ def add_to_rows(dialect: str, table: Table, rows: Sequence[Mapping[str, Any]]) -
 def _insert_together_statement(
     shape: tuple[tuple[Table, tuple[str, ...]], ...],
     only_if: ColumnElement[bool] | None,
-    counted: tuple[tuple[Table, int], ...] = (),
+    appended: tuple[tuple[Table, tuple[str, ...], int], ...] = (),
 ) -> ReturningInsert[Any]:
     """One statement per shape (its tables and columns, and the condition), with a bound
     parameter `r<row>_<column>` for each value: building the statement and its cache key per
@@ -384,22 +389,11 @@ def _insert_together_statement(
         values = select(*(bindparam(f"r{n}_{key}", type_=table.c[key].type) for key in keys))
         inserts.append(insert(table).from_select(keys, values if guard is None else values.select_from(guard)))
     *earlier, last = inserts
-    for n, (table, count) in enumerate(counted):
-        earlier.append(_add_to_cte(table, count, f"a{n}_", guard))
+    for n, (table, keys, count) in enumerate(appended):
+        earlier.append(insert(table).from_select(keys, _rows_select(table, keys, count, f"a{n}_", guard)))
     first_column = shape[-1][0].c[shape[-1][1][0]]
     ctes = [statement.cte(f"write_{n}") for n, statement in enumerate(earlier)]
     return last.returning(first_column).add_cte(*([guard] if guard is not None else []), *ctes)
-
-
-def _add_to_cte(table: Table, count: int, prefix: str, guard: Any) -> Any:
-    keys = [column.key for column in table.primary_key.columns]
-    counters = [column.key for column in table.columns if column.key not in keys]
-    statement = postgresql_insert(table).from_select(
-        [column.key for column in table.columns], _counter_select(table, count, prefix, guard)
-    )
-    return statement.on_conflict_do_update(
-        index_elements=keys, set_={name: table.c[name] + statement.excluded[name] for name in counters}
-    )
 
 
 def _table(entity: type[Base]) -> Table:

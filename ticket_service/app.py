@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import AsyncExitStack
 
 import httpx
@@ -18,6 +19,7 @@ from ticket_service import (
     internal_routes,
     sla_routes,
     stats_routes,
+    stats_summary,
     ticket_routes,
 )
 from ticket_service.calendar_service import CalendarCache
@@ -48,9 +50,26 @@ def create_app(
         queue = LazyQueue(settings.effective_redis_url)
         stack.push_async_callback(queue.close)
         state["queue"] = queue
+        fold_summaries(state, stack)
         # The gateway merges every service's document on its first docs request, within 5 s;
         # this one takes over a second to build, so it is built (and kept) before serving.
         app.openapi()
+
+    def fold_summaries(state: State, stack: AsyncExitStack) -> None:
+        """The statistics' deltas reach their summary rows every few seconds, and at the end (reads
+        sum both, so this only keeps the deltas few)."""
+        if not settings.stats_fold_seconds:
+            return
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            stats_summary.fold_until_stopped(state["database"], interval_seconds=settings.stats_fold_seconds, stop=stop)
+        )
+
+        async def finish() -> None:
+            stop.set()
+            await asyncio.wait_for(task, timeout=10)
+
+        stack.push_async_callback(finish)
 
     app = create_service_app(
         title="965808 ticket service",

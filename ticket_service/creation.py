@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.db import Base, Database, insert_together, utcnow
@@ -38,8 +38,8 @@ from ticket_service.models import (
     Enterprise,
     Order,
     OutboxEvent,
-    StatsDepartmentDay,
-    StatsHotSpotDay,
+    StatsDepartmentDelta,
+    StatsHotSpotDelta,
     Ticket,
     TicketEvent,
 )
@@ -58,6 +58,15 @@ _ENTERPRISE_FACTS = select(Enterprise.id, Enterprise.size, Enterprise.industry, 
 )
 # The enterprise as the statistics count it: size, industry, park.
 EnterpriseFacts = tuple[str, str, str]
+# A creation for one enterprise writes the facts it remembered, under the condition that the
+# enterprise still has them (read in the write's own snapshot): no read before the write.
+_FACTS_UNCHANGED = exists().where(
+    Enterprise.id == bindparam("facts_enterprise_id"),
+    Enterprise.size == bindparam("facts_size"),
+    func.coalesce(Enterprise.industry, "") == bindparam("facts_industry"),
+    func.coalesce(Enterprise.park, "") == bindparam("facts_park"),
+)
+_CALENDAR_AND_FACTS_UNCHANGED = and_(calendar_service.OVERLAY_UNCHANGED, _FACTS_UNCHANGED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,10 +213,14 @@ async def create_tickets(
     """Write the drafts (and the `order` row) with one `insert_together`, under the condition
     that the calendar overlay is still the one the deadlines came from (else the calendar is
     reloaded and the rows built again). A failed write leaves only unused numbers behind, as a
-    sequence does."""
+    sequence does. The enterprise's facts (size, industry, park: what the statistics count the
+    tickets under) come from the context when it has them, under the condition that they still
+    hold (else they are read again, like the calendar)."""
     cache = context.calendar_cache
     taken = await context.numbers.take(db, len(drafts))
-    enterprises = await _enterprise_facts(db, drafts)
+    ids = sorted({draft.enterprise_id for draft in drafts if draft.enterprise_id})
+    remembered = context.enterprise_facts.get(ids[0]) if len(ids) == 1 else None
+    enterprises = {ids[0]: remembered} if remembered is not None else await _enterprise_facts(db, context, ids)
     calendar = cache.calendar or await calendar_service.load_calendar(db, cache=cache)
     for _ in range(_CREATION_ATTEMPTS):
         created, rows = _creation_rows(
@@ -220,27 +233,42 @@ async def create_tickets(
             enterprises=enterprises,
         )
         departments, _, hot_spots = stats_summary.creation_tally([ticket.values for ticket in created], calendar).rows()
+        parameters = calendar_service.unchanged_parameters(cache)
+        only_if = calendar_service.OVERLAY_UNCHANGED
+        if len(ids) == 1 and ids[0] in enterprises:
+            size, industry, park = enterprises[ids[0]]
+            only_if = _CALENDAR_AND_FACTS_UNCHANGED
+            parameters |= {
+                "facts_enterprise_id": ids[0],
+                "facts_size": size,
+                "facts_industry": industry,
+                "facts_park": park,
+            }
         if await insert_together(
             db,
             rows,
-            only_if=calendar_service.OVERLAY_UNCHANGED,
-            parameters=calendar_service.unchanged_parameters(cache),
-            add_to=((StatsDepartmentDay, departments), (StatsHotSpotDay, hot_spots)),
+            only_if=only_if,
+            parameters=parameters,
+            append=((StatsDepartmentDelta, departments), (StatsHotSpotDelta, hot_spots)),
         ):
             return created
         calendar = await calendar_service.load_calendar(db, cache=cache)
+        enterprises = await _enterprise_facts(db, context, ids)
     raise CalendarChanging()
 
 
 _NO_ENTERPRISE: EnterpriseFacts = ("", "", "")
 
 
-async def _enterprise_facts(db: AsyncConnection, drafts: Sequence[TicketDraft]) -> dict[str, EnterpriseFacts]:
-    ids = sorted({draft.enterprise_id for draft in drafts if draft.enterprise_id})
+async def _enterprise_facts(
+    db: AsyncConnection, context: TicketContext, ids: Sequence[str]
+) -> dict[str, EnterpriseFacts]:
     if not ids:
         return {}
-    rows = await db.execute(_ENTERPRISE_FACTS, {"enterprise_ids": ids})
-    return {row.id: (row.size, row.industry or "", row.park or "") for row in rows}
+    rows = await db.execute(_ENTERPRISE_FACTS, {"enterprise_ids": list(ids)})
+    facts = {row.id: (row.size, row.industry or "", row.park or "") for row in rows}
+    context.enterprise_facts.remember(facts)
+    return facts
 
 
 async def _menu_items(catalog: CatalogClient, codes: Sequence[str], size: str) -> list[CatalogItem]:

@@ -249,13 +249,15 @@ class EnterpriseChange(Base):
     changes: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-# Summary tables of the statistics (issue 13). Maintained in the transaction of every ticket
-# change (`stats_summary`), rebuilt from the tickets by `python -m launcher stats-rebuild`; the
-# scorecards read only these. A department's year is at most 366 days × sizes × channels rows.
+# Summary tables of the statistics (issue 13). Every ticket change appends what it adds to a
+# delta table in its own transaction (no row shared between concurrent changes); `stats_summary.
+# fold` moves the deltas into the summary rows, and reads sum both, so they see every committed
+# change. Rebuilt from the tickets by `python -m launcher stats-rebuild`; the scorecards read only
+# these. A department's year is at most 366 days × sizes × channels rows.
 
 
 class StatsDepartmentDay(Base):
-    """Counters per lead department, day (Asia/Shanghai), enterprise size, channel (and shard). Which day a
+    """Counters per lead department, day (Asia/Shanghai), enterprise size and channel. Which day a
     counter is filed under depends on the counter: the day received, the day due, the day of the
     step (see `stats_summary`)."""
 
@@ -267,9 +269,6 @@ class StatsDepartmentDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     size: Mapped[str] = mapped_column(String(8), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
-    # Each ticket counts in one of a few rows per key (by its id), so concurrent creations of
-    # one department, day, size and channel do not all wait for one row; reads sum the shards.
-    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     received: Mapped[int] = mapped_column(Integer, default=0)
     orders: Mapped[int] = mapped_column(Integer, default=0)
     accepted_on_time: Mapped[int] = mapped_column(Integer, default=0)
@@ -308,7 +307,60 @@ class StatsHotSpotDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
-    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsDepartmentDelta(Base):
+    """What one transaction added to `stats_department_days` (a row per key it touched), until
+    folded in."""
+
+    __tablename__ = "stats_department_deltas"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    department_code: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    size: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(16))
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    accepted_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    due: Mapped[int] = mapped_column(Integer, default=0)
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+    joint_led: Mapped[int] = mapped_column(Integer, default=0)
+    joint_joined: Mapped[int] = mapped_column(Integer, default=0)
+    joint_late: Mapped[int] = mapped_column(Integer, default=0)
+    overdue_open: Mapped[int] = mapped_column(Integer, default=0)
+    returned: Mapped[int] = mapped_column(Integer, default=0)
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    resolutions: Mapped[int] = mapped_column(Integer, default=0)
+    rated: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    ruled_out: Mapped[int] = mapped_column(Integer, default=0)
+    redo: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsHandlingDelta(Base):
+    """What one transaction added to `stats_handling_days`, until folded in."""
+
+    __tablename__ = "stats_handling_deltas"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    department_code: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    tenths: Mapped[int] = mapped_column(Integer)
+    resolutions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsHotSpotDelta(Base):
+    """What one transaction added to `stats_hot_spot_days`, until folded in."""
+
+    __tablename__ = "stats_hot_spot_deltas"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date)
+    dimension: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(100))
     received: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -25,6 +25,12 @@ class TicketSettings(ServiceSettings):
         0.5, gt=0, lt=5, description="Due-soon warnings this many working days before each deadline."
     )
     catalog_timeout_seconds: float = Field(2.0, gt=0, le=30)
+    stats_fold_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=3600,
+        description="How often the statistics' deltas are folded into their summary rows (0: only by a rebuild).",
+    )
     stats_gap_threshold_points: float = Field(
         5.0,
         ge=0,

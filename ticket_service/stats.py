@@ -13,11 +13,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import func, select
 
 from services.db import Reader
+from ticket_service import stats_summary
 from ticket_service.errors import InvalidPeriod
-from ticket_service.models import StatsDepartmentDay, StatsHandlingDay
 from ticket_service.stats_summary import DEPARTMENT_COUNTERS
 
 MAX_PERIOD_DAYS = 3 * 366
@@ -49,12 +49,6 @@ def period_of(start: date | None, end: date | None, *, now: datetime, tz: str) -
     if (end - start).days >= MAX_PERIOD_DAYS:
         raise InvalidPeriod("A period is at most three years.", field="end", reason="period too long")
     return Period(start, end)
-
-
-def _table(entity: type[Any]) -> Table:
-    table = entity.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 def ratio(count: int, of: int, denominator: str) -> dict[str, Any]:
@@ -98,7 +92,7 @@ async def department_totals(
     db: Reader, *, period: Period, departments: Iterable[str] | None = None
 ) -> dict[str, dict[str, int]]:
     """Counter sums per department over the period, `overdue_open` over all time (it is now)."""
-    table = _table(StatsDepartmentDay)
+    table = stats_summary.department_days()
     sums = [func.coalesce(func.sum(table.c[name]), 0).label(name) for name in DEPARTMENT_COUNTERS]
     query = (
         select(table.c.department_code, *sums)
@@ -125,7 +119,7 @@ async def department_totals(
 async def handling_histograms(
     db: Reader, *, period: Period, departments: Iterable[str] | None = None
 ) -> dict[str, list[tuple[int, int]]]:
-    table = _table(StatsHandlingDay)
+    table = stats_summary.handling_days()
     query = (
         select(table.c.department_code, table.c.tenths, func.sum(table.c.resolutions))
         .where(table.c.day >= period.start, table.c.day <= period.end, table.c.department_code != "")
@@ -178,7 +172,7 @@ async def figures_by_department(
 
 async def segment_totals(db: Reader, *, period: Period, by: str) -> dict[str, dict[str, int]]:
     """Counter sums per enterprise size or channel (`by`) across every department."""
-    table = _table(StatsDepartmentDay)
+    table = stats_summary.department_days()
     column = table.c[by]
     sums = [func.coalesce(func.sum(table.c[name]), 0).label(name) for name in DEPARTMENT_COUNTERS]
     query = (
@@ -193,7 +187,7 @@ async def segment_totals(db: Reader, *, period: Period, by: str) -> dict[str, di
 
 
 async def platform_totals(db: Reader, *, period: Period) -> dict[str, int]:
-    table = _table(StatsDepartmentDay)
+    table = stats_summary.department_days()
     sums = [func.coalesce(func.sum(table.c[name]), 0).label(name) for name in DEPARTMENT_COUNTERS]
     row = (await db.execute(select(*sums).where(table.c.day >= period.start, table.c.day <= period.end))).mappings()
     values = row.one()

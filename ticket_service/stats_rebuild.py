@@ -2,7 +2,8 @@
 
 For a database filled outside the ticket service (an import, a benchmark's generated history) or
 after the working-day calendar of past years changed (handling times are counted in working
-days). Concurrent ticket changes wait for it: the summary tables are locked while it runs."""
+days). Concurrent ticket changes wait for it: the summary and delta tables are locked while it
+runs (the deltas not folded yet are recomputed with the rest)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,14 @@ from ticket_service import calendar_service, stats_summary
 from ticket_service.calendar_service import CalendarCache
 from ticket_service.settings import TicketSettings
 
-SUMMARY_TABLES = ("stats_department_days", "stats_handling_days", "stats_hot_spot_days")
+SUMMARY_TABLES = (
+    "stats_department_days",
+    "stats_handling_days",
+    "stats_hot_spot_days",
+    "stats_department_deltas",
+    "stats_handling_deltas",
+    "stats_hot_spot_deltas",
+)
 
 
 @dataclass(frozen=True, slots=True)

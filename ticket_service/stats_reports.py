@@ -15,10 +15,10 @@ from sqlalchemy import Table, func, select
 
 from services.db import Reader
 from services.principals import Principal, Role
-from ticket_service import scoring, stats
+from ticket_service import scoring, stats, stats_summary
 from ticket_service.catalog_client import CatalogClient
 from ticket_service.errors import CatalogUnavailable, StatsNotVisible
-from ticket_service.models import Enterprise, StatsDepartmentDay, StatsHotSpotDay
+from ticket_service.models import Enterprise
 from ticket_service.stats_summary import DEPARTMENT_COUNTERS
 
 DEPARTMENT_WIDE = frozenset({Role.SUPERVISOR, Role.ADMIN})
@@ -204,7 +204,7 @@ def _weeks(period: stats.Period) -> list[date]:
 async def trends(db: Reader, *, period: stats.Period, dimension: str, top: int) -> dict[str, Any]:
     """Per week: the platform's received, on-time and satisfaction, and the hot spots of
     `dimension` with their change from the week before."""
-    table = _table(StatsDepartmentDay)
+    table = stats_summary.department_days()
     counters = ("received", "resolved_on_time", "rated", "satisfied", "ruled_out")
     query = (
         select(table.c.day, *(func.sum(table.c[name]).label(name) for name in counters))
@@ -241,7 +241,7 @@ async def hot_spots(db: Reader, *, weeks: Iterable[date], end: date, dimension: 
     weeks = list(weeks)
     if not weeks:
         return []
-    table = _table(StatsHotSpotDay)
+    table = stats_summary.hot_spot_days()
     query = select(table.c.day, table.c.key, table.c.received).where(
         table.c.dimension == dimension,
         table.c.day >= weeks[0] - timedelta(days=7),

@@ -7,6 +7,16 @@ every ticket's standing as it is now. A *step* (`add_step`: returned, escalated,
 the tickets, their audit trails and their ratings, so maintained and rebuilt tables agree. A
 transaction's additions are summed as it goes and written just before it commits (`pending`).
 
+A transaction never updates a summary row: it appends its additions to the delta tables (plain
+inserts, which no concurrent creation or change waits for), and `fold` moves committed deltas
+into the summary rows (periodically, in the ticket service's lifespan; before a rebuild; in tests
+before comparing tables). Reads sum the summary and the delta rows (`department_days`,
+`handling_days`, `hot_spot_days`), so they see every committed change whether folded or not: a
+fold deletes the deltas and adds them to the summary in one transaction, so any snapshot counts
+each delta exactly once. Upserting the summary in every change's transaction made concurrent
+creations of one department and day wait for each other's commit (a row lock held across the
+WAL flush); the fold is the only writer of summary rows, so they need no shards either.
+
 Which day a counter is filed under: a ticket's standing under the day it was received (the
 completion figures under the day it is due, handling time under the day it was resolved); a
 step or a rating under its own day. Days are local (the calendar's zone).
@@ -14,27 +24,32 @@ step or a rating under its own day. Days are local (the calendar's zone).
 
 from __future__ import annotations
 
-import zlib
+import asyncio
+import contextlib
+import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, delete, event, select
+from sqlalchemy import Subquery, Table, delete, event, exists, func, insert, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
-from services.db import add_to_rows
+from services.db import Database, add_to_rows
 from services.workdays import WorkCalendar
 from ticket_service.lifecycle import OPEN_STATUSES
 from ticket_service.models import (
     Feedback,
     JointContribution,
     StatsDepartmentDay,
+    StatsDepartmentDelta,
     StatsHandlingDay,
+    StatsHandlingDelta,
     StatsHotSpotDay,
+    StatsHotSpotDelta,
     Ticket,
     TicketEvent,
 )
@@ -64,12 +79,9 @@ MAX_TENTHS = 9999
 _OPEN = frozenset(status.value for status in OPEN_STATUSES)
 _RESOLVED = frozenset({"resolved", "explained", "closed"})
 
-DepartmentKey = tuple[str, date, str, str, int]  # department, day, size, channel, shard
+DepartmentKey = tuple[str, date, str, str]  # department, day, size, channel
 HandlingKey = tuple[str, date, int]  # department, day, tenths of working days
-HotSpotKey = tuple[date, str, str, int]  # day, dimension, key, shard
-# Concurrent creations of one department, day, size and channel would all update one row (and
-# wait for each other): each ticket counts in one of SHARDS rows, chosen by its id.
-SHARDS = 4
+HotSpotKey = tuple[date, str, str]  # day, dimension, key
 Contributions = Mapping[str, datetime]  # co-department -> its first contribution
 Values = Mapping[Any, Any]  # a row's column values (a Core read's RowMapping is one)
 
@@ -92,15 +104,13 @@ class Tally:
         self.departments[key][counter] += sign
 
     def rows(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-        """The non-zero additions as rows of the three tables, in key order (so concurrent
-        writers lock rows in the same order)."""
+        """The non-zero additions as rows of the three tables (without a delta's id), in key order."""
         departments = [
             {
                 "department_code": key[0],
                 "day": key[1],
                 "size": key[2],
                 "channel": key[3],
-                "shard": key[4],
                 **dict.fromkeys(DEPARTMENT_COUNTERS, 0),
                 **counters,
             }
@@ -113,7 +123,7 @@ class Tally:
             if n
         ]
         hot_spots = [
-            {"day": key[0], "dimension": key[1], "key": key[2], "shard": key[3], "received": n}
+            {"day": key[0], "dimension": key[1], "key": key[2], "received": n}
             for key, n in sorted(self.hot_spots.items())
             if n
         ]
@@ -122,10 +132,6 @@ class Tally:
 
 def local_day(at: datetime, zone: ZoneInfo) -> date:
     return at.astimezone(zone).date()
-
-
-def shard_of(ticket_id: str) -> int:
-    return zlib.crc32(ticket_id.encode()) % SHARDS
 
 
 def _late_co_departments(values: Values, contributions: Contributions) -> list[str]:
@@ -153,8 +159,8 @@ def add_ticket(tally: Tally, values: Values, contributions: Contributions, calen
     """Add (`sign` 1) or take away (-1) a ticket's standing."""
     zone = ZoneInfo(calendar.tz)
     lead = values["department_code"] or ""
-    size, channel, shard = values["enterprise_size"] or "", values["channel"], shard_of(values["id"])
-    key = (lead, local_day(values["received_at"], zone), size, channel, shard)
+    size, channel = values["enterprise_size"] or "", values["channel"]
+    key = (lead, local_day(values["received_at"], zone), size, channel)
     status = values["status"]
     tally.count(key, "received", sign)
     if values["kind"] == "order":
@@ -167,7 +173,7 @@ def add_ticket(tally: Tally, values: Values, contributions: Contributions, calen
     if resolved_at is not None and (resolved_at <= values["resolve_due"] or late_co):
         tally.count(key, "resolved_on_time", sign)
     if status != "withdrawn":
-        due_key = (lead, local_day(values["resolve_due"], zone), size, channel, shard)
+        due_key = (lead, local_day(values["resolve_due"], zone), size, channel)
         tally.count(due_key, "due", sign)
         if resolved_at is not None:
             tally.count(due_key, "completed", sign)
@@ -175,9 +181,9 @@ def add_ticket(tally: Tally, values: Values, contributions: Contributions, calen
     if co_departments:
         tally.count(key, "joint_led", sign)
         for code in co_departments:
-            tally.count((code, key[1], size, channel, shard), "joint_joined", sign)
+            tally.count((code, key[1], size, channel), "joint_joined", sign)
         for code in late_co:
-            tally.count((code, key[1], size, channel, shard), "joint_late", sign)
+            tally.count((code, key[1], size, channel), "joint_late", sign)
     if values["is_overdue"] and status in _OPEN:
         tally.count(key, "overdue_open", sign)
     if resolved_at is not None and status in _RESOLVED:
@@ -188,7 +194,6 @@ def add_ticket(tally: Tally, values: Values, contributions: Contributions, calen
 def add_hot_spots(tally: Tally, values: Values, zone: ZoneInfo) -> None:
     """A new ticket's request by category, item, industry and park (those it names)."""
     day = local_day(values["received_at"], zone)
-    shard = shard_of(values["id"])
     keys = (
         values["category_code"],
         values["item_code"],
@@ -197,21 +202,21 @@ def add_hot_spots(tally: Tally, values: Values, zone: ZoneInfo) -> None:
     )
     for dimension, key in zip(HOT_SPOT_DIMENSIONS, keys, strict=True):
         if key:
-            tally.hot_spots[(day, dimension, key, shard)] += 1
+            tally.hot_spots[(day, dimension, key)] += 1
 
 
 def add_step(tally: Tally, before: Values, after: Values, *, at: datetime, zone: ZoneInfo) -> None:
     """What one change did, filed under its day: a return (退单) counts for the department that
     returned it, an escalation and a resolution for the lead of the time."""
-    size, channel, shard = after["enterprise_size"] or "", after["channel"], shard_of(after["id"])
+    size, channel = after["enterprise_size"] or "", after["channel"]
     day = local_day(at, zone)
     moved = before["status"] != after["status"]
     if moved and after["status"] == "returned":
-        tally.count((before["department_code"] or "", day, size, channel, shard), "returned", 1)
+        tally.count((before["department_code"] or "", day, size, channel), "returned", 1)
     if moved and after["status"] == "escalated":
-        tally.count((before["department_code"] or "", day, size, channel, shard), "escalations", 1)
+        tally.count((before["department_code"] or "", day, size, channel), "escalations", 1)
     if after["resolution_round"] > before["resolution_round"]:
-        tally.count((after["department_code"] or "", day, size, channel, shard), "resolutions", 1)
+        tally.count((after["department_code"] or "", day, size, channel), "resolutions", 1)
 
 
 def add_rating(tally: Tally, rating: Values, ticket: Values, zone: ZoneInfo, sign: int) -> None:
@@ -221,7 +226,6 @@ def add_rating(tally: Tally, rating: Values, ticket: Values, zone: ZoneInfo, sig
         local_day(rating["created_at"], zone),
         ticket["enterprise_size"] or "",
         ticket["channel"],
-        shard_of(ticket["id"]),
     )
     tally.count(key, "rated", sign)
     if rating["rating"] in SATISFIED_RATINGS:
@@ -240,12 +244,19 @@ def _table(entity: type[Any]) -> Table:
 
 _PENDING = "stats_pending"
 _HOOKED = "stats_hooked"
+SUMMARIES = (StatsDepartmentDay, StatsHandlingDay, StatsHotSpotDay)
+DELTAS = (StatsDepartmentDelta, StatsHandlingDelta, StatsHotSpotDelta)
+# Rows per upsert statement: a statement's bound parameters are limited (32,767 on asyncpg).
+_UPSERT_ROWS = 500
+# The fold's advisory lock on PostgreSQL (any constant of this service's own).
+_FOLD_LOCK = 965_808_13
+
+log = logging.getLogger(__name__)
 
 
 def pending(session: AsyncSession) -> Tally:
-    """The transaction's additions, written once just before it commits: one statement per table,
-    its rows in key order, so concurrent transactions lock summary rows in the same order (no
-    deadlock) and hold them only for the commit. A rollback forgets them."""
+    """The transaction's additions, appended to the delta tables just before it commits (one
+    insert per table). A rollback forgets them."""
     sync = session.sync_session
     tally: Tally | None = sync.info.get(_PENDING)
     if tally is None:
@@ -261,10 +272,9 @@ def _write_pending(sync: Session) -> None:
     tally: Tally | None = sync.info.pop(_PENDING, None)
     if tally is None:
         return
-    dialect = sync.get_bind().dialect.name
-    for entity, rows in zip((StatsDepartmentDay, StatsHandlingDay, StatsHotSpotDay), tally.rows(), strict=True):
+    for entity, rows in zip(DELTAS, tally.rows(), strict=True):
         if rows:
-            sync.execute(add_to_rows(dialect, _table(entity), rows))
+            sync.execute(insert(_table(entity)), rows)
 
 
 def _forget_pending(sync: Session, previous_transaction: SessionTransaction) -> None:
@@ -272,12 +282,102 @@ def _forget_pending(sync: Session, previous_transaction: SessionTransaction) -> 
         sync.info.pop(_PENDING, None)
 
 
-async def write(db: AsyncSession | AsyncConnection, tally: Tally) -> None:
-    """Add the tally to the tables in the caller's transaction."""
+async def _add_to_summary(db: AsyncSession | AsyncConnection, entity: type[Any], rows: Sequence[Values]) -> None:
     dialect = db.dialect.name if isinstance(db, AsyncConnection) else db.get_bind().dialect.name
-    for entity, rows in zip((StatsDepartmentDay, StatsHandlingDay, StatsHotSpotDay), tally.rows(), strict=True):
+    for start in range(0, len(rows), _UPSERT_ROWS):
+        await db.execute(add_to_rows(dialect, _table(entity), rows[start : start + _UPSERT_ROWS]))
+
+
+async def write(db: AsyncSession | AsyncConnection, tally: Tally) -> None:
+    """Add the tally to the summary tables themselves, in the caller's transaction (the rebuild)."""
+    for entity, rows in zip(SUMMARIES, tally.rows(), strict=True):
         if rows:
-            await db.execute(add_to_rows(dialect, _table(entity), rows))
+            await _add_to_summary(db, entity, rows)
+
+
+def _summed(summary: Table, deltas: Sequence[Values]) -> list[dict[str, Any]]:
+    """The deltas summed per summary row, in key order (concurrent upserts lock rows in one order)."""
+    keys = [column.key for column in summary.primary_key.columns]
+    counters = [column.key for column in summary.columns if column.key not in keys]
+    sums: dict[tuple[Any, ...], list[int]] = {}
+    for delta in deltas:
+        key = tuple(delta[name] for name in keys)
+        added = sums.get(key)
+        if added is None:
+            added = sums[key] = [0] * len(counters)
+        for n, name in enumerate(counters):
+            added[n] += delta[name]
+    return [
+        {**dict(zip(keys, key, strict=True)), **dict(zip(counters, added, strict=True))}
+        for key, added in sorted(sums.items())
+        if any(added)
+    ]
+
+
+async def fold(db: AsyncSession | AsyncConnection) -> int:
+    """Move every delta this transaction sees into the summary rows, in the caller's transaction;
+    the number of deltas folded. The deltas are deleted and their sums taken from what the
+    delete returned, so a delta committed meanwhile stays for the next fold."""
+    folded = 0
+    for summary_entity, delta_entity in zip(SUMMARIES, DELTAS, strict=True):
+        summary, deltas = _table(summary_entity), _table(delta_entity)
+        columns = [deltas.c[column.key] for column in summary.columns]
+        moved = (await db.execute(delete(deltas).returning(*columns))).mappings().all()
+        if moved:
+            await _add_to_summary(db, summary_entity, _summed(summary, moved))
+            folded += len(moved)
+    return folded
+
+
+async def fold_committed(database: Database) -> int:
+    """`fold` in a transaction of its own, skipped when there is nothing to fold (no write, so on
+    SQLite no wait for the write lock) or, on PostgreSQL, when another process is folding."""
+    async with database.autocommit() as connection:
+        anything = or_(*(exists().select_from(_table(entity)) for entity in DELTAS))
+        if not (await connection.execute(select(anything))).scalar():
+            return 0
+    async with database.sessionmaker() as session, session.begin():
+        if (
+            database.writes_in_one_statement
+            and not (await session.execute(select(func.pg_try_advisory_xact_lock(_FOLD_LOCK)))).scalar()
+        ):
+            return 0
+        return await fold(session)
+
+
+async def fold_until_stopped(database: Database, *, interval_seconds: float, stop: asyncio.Event) -> None:
+    """Fold every `interval_seconds` until `stop`, and once more then. A failed fold (the
+    database away for a moment) leaves its deltas for the next."""
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval_seconds)
+        try:
+            await fold_committed(database)
+        except Exception:
+            log.exception("stats fold failed; the deltas wait for the next")
+        if stop.is_set():
+            return
+
+
+def _with_deltas(summary_entity: type[Any], delta_entity: type[Any], name: str) -> Subquery:
+    summary, deltas = _table(summary_entity), _table(delta_entity)
+    names = [column.key for column in summary.columns]
+    return union_all(
+        select(*(summary.c[column] for column in names)), select(*(deltas.c[column] for column in names))
+    ).subquery(name)
+
+
+def department_days() -> Subquery:
+    """The department rows to read: summary and deltas not folded yet (sum them)."""
+    return _with_deltas(StatsDepartmentDay, StatsDepartmentDelta, "department_days")
+
+
+def handling_days() -> Subquery:
+    return _with_deltas(StatsHandlingDay, StatsHandlingDelta, "handling_days")
+
+
+def hot_spot_days() -> Subquery:
+    return _with_deltas(StatsHotSpotDay, StatsHotSpotDelta, "hot_spot_days")
 
 
 async def contributions_of(db: AsyncSession | AsyncConnection, ticket_id: str) -> dict[str, datetime]:
@@ -310,7 +410,7 @@ async def record_change(
 
 
 def creation_tally(tickets: Iterable[Values], calendar: WorkCalendar) -> Tally:
-    """What new tickets add (written with them, in their one statement)."""
+    """What new tickets add (appended to the deltas with them, in their one statement)."""
     tally = Tally()
     zone = ZoneInfo(calendar.tz)
     for values in tickets:
@@ -327,7 +427,7 @@ async def rebuild(session: AsyncSession, *, calendar: WorkCalendar) -> int:
     """Recompute the summary tables from the tickets, their audit trails and their ratings, in the
     caller's transaction; the number of tickets read."""
     zone = ZoneInfo(calendar.tz)
-    for entity in (StatsDepartmentDay, StatsHandlingDay, StatsHotSpotDay):
+    for entity in (*SUMMARIES, *DELTAS):
         await session.execute(delete(_table(entity)))
     tickets = _table(Ticket)
     events = _table(TicketEvent)

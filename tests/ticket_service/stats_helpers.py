@@ -122,7 +122,8 @@ class History:
 
 
 async def summary_rows(session: AsyncSession) -> dict[str, set[tuple[Any, ...]]]:
-    """Every non-zero row of the three tables."""
+    """Every non-zero row of the three tables, the deltas folded in first."""
+    await stats_summary.fold(session)
     rows: dict[str, set[tuple[Any, ...]]] = {}
     for entity in (StatsDepartmentDay, StatsHandlingDay, StatsHotSpotDay):
         table = entity.__table__
@@ -135,6 +136,7 @@ async def summary_rows(session: AsyncSession) -> dict[str, set[tuple[Any, ...]]]
 
 
 async def counter_totals(session: AsyncSession) -> dict[str, int]:
+    await stats_summary.fold(session)
     table = StatsDepartmentDay.__table__
     rows = (await session.execute(select(table))).mappings().all()
     return {name: sum(row[name] for row in rows) for name in stats_summary.DEPARTMENT_COUNTERS}

@@ -1,19 +1,22 @@
-"""The summary tables: maintained in every change's transaction, equal to a rebuild from the tickets."""
+"""The summary tables: every change's deltas appended in its transaction and folded in, equal to a
+rebuild from the tickets."""
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.principals import Principal, Role
 from tests.conftest import Platform
 from tests.ticket_service.helpers import ACTION_BODY, API, E1, E2, act_ok, dispatch_request, order_one, rate
 from tests.ticket_service.stats_helpers import History, counter_totals, summary_rows
-from ticket_service import calendar_service, lifecycle, stats_summary
+from ticket_service import calendar_service, lifecycle, stats, stats_summary
 from ticket_service.calendar_service import CalendarCache
+from ticket_service.models import Enterprise, StatsDepartmentDelta, StatsHotSpotDelta, Ticket
 
 DEPARTMENTS = ("jxw", "kjj", "czj")
 STAFF_JXW = Principal(subject="staff-jxw", role=Role.STAFF, department_code="jxw")
@@ -130,3 +133,56 @@ async def test_a_change_rolled_back_adds_nothing(platform: Platform, session: As
     await act_ok(platform, "staff-jxw", ticket["id"], "accept")
     after = await counter_totals(session)
     assert after["accepted_on_time"] == before["accepted_on_time"] + 1
+
+
+async def _delta_rows(session: AsyncSession) -> int:
+    counts = [await session.scalar(select(func.count()).select_from(entity)) for entity in stats_summary.DELTAS]
+    return sum(count or 0 for count in counts)
+
+
+async def test_changes_append_deltas_that_reads_count_before_and_after_the_fold(
+    platform: Platform, session: AsyncSession
+) -> None:
+    await stats_summary.fold(session)
+    period = stats.Period(date(2020, 1, 1), date(2030, 12, 31))
+    before = await stats.department_totals(session, period=period, departments=["jxw"])
+    resolved = await dispatch_request(platform, department_code="jxw")
+    for action in ("accept", "resolve"):
+        await act_ok(platform, "staff-jxw", resolved["id"], action)
+    assert (await rate(platform, "enterprise-1", resolved["id"], "satisfied")).status_code == 201
+    await dispatch_request(platform, department_code="jxw")
+    # Creation, changes and the rating each appended rows; no summary row was written.
+    appended = await _delta_rows(session)
+    assert appended >= 5
+    unfolded = await stats.department_totals(session, period=period, departments=["jxw"])
+    handling = await stats.handling_histograms(session, period=period, departments=["jxw"])
+    assert unfolded["jxw"]["received"] == before.get("jxw", {}).get("received", 0) + 2
+    assert unfolded["jxw"]["satisfied"] == before.get("jxw", {}).get("satisfied", 0) + 1
+    assert await stats_summary.fold(session) == appended
+    assert await _delta_rows(session) == 0
+    # Folded, the figures read the same from the summary rows alone; a second fold finds nothing.
+    assert await stats.department_totals(session, period=period, departments=["jxw"]) == unfolded
+    assert await stats.handling_histograms(session, period=period, departments=["jxw"]) == handling
+    assert await stats_summary.fold(session) == 0
+
+
+async def test_a_creation_counts_the_enterprise_as_it_is_when_written(
+    platform: Platform, session: AsyncSession
+) -> None:
+    # The first creation reads the enterprise's facts and the service remembers them.
+    first = await dispatch_request(platform, enterprise_id=E1, department_code="jxw")
+    size = await session.scalar(select(Enterprise.size).where(Enterprise.id == E1))
+    changed = "large" if size != "large" else "micro"
+    await session.execute(update(Enterprise).where(Enterprise.id == E1).values(size=changed, park="新区产业园"))
+    await stats_summary.fold(session)
+    second = await dispatch_request(platform, enterprise_id=E1, department_code="jxw")
+    # The remembered facts no longer held: the write read them again and counts the new ones.
+    chosen = select(Ticket.id, Ticket.enterprise_size).where(Ticket.id.in_([first["id"], second["id"]]))
+    snapshots = {row.id: row.enterprise_size for row in await session.execute(chosen)}
+    assert snapshots == {first["id"]: size, second["id"]: changed}
+    departments = StatsDepartmentDelta.__table__
+    received = select(departments.c.size, func.sum(departments.c.received)).group_by(departments.c.size)
+    assert {row[0]: row[1] for row in await session.execute(received) if row[1]} == {changed: 1}
+    hot_spots = StatsHotSpotDelta.__table__
+    parks = (await session.execute(select(hot_spots.c.key).where(hot_spots.c.dimension == "park"))).scalars().all()
+    assert parks == ["新区产业园"]
