@@ -3,6 +3,7 @@ rebuild from the tickets."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, date, datetime
 from typing import Any
@@ -186,3 +187,31 @@ async def test_a_creation_counts_the_enterprise_as_it_is_when_written(
     hot_spots = StatsHotSpotDelta.__table__
     parks = (await session.execute(select(hot_spots.c.key).where(hot_spots.c.dimension == "park"))).scalars().all()
     assert parks == ["新区产业园"]
+
+
+async def test_the_fold_loop_folds_each_interval_survives_a_failure_and_folds_once_more_at_stop(
+    monkeypatch: Any,
+) -> None:
+    calls: list[int] = []
+    folded_twice = asyncio.Event()
+
+    async def fold_committed(database: object) -> int:
+        calls.append(len(calls))
+        if len(calls) == 1:
+            raise ConnectionError("the database is away for a moment")
+        if len(calls) == 3:
+            folded_twice.set()
+        return 1
+
+    monkeypatch.setattr(stats_summary, "fold_committed", fold_committed)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(stats_summary.fold_until_stopped(object(), interval_seconds=0.01, stop=stop))
+    # The first fold failed; the loop went on to fold again, not ended.
+    await asyncio.wait_for(folded_twice.wait(), timeout=10)
+    assert not loop.done()
+    before_stop = len(calls)
+    stop.set()
+    await asyncio.wait_for(loop, timeout=10)
+    # Stopping folds once more (the deltas of the last moments reach the summary rows).
+    assert len(calls) == before_stop + 1
+    assert loop.exception() is None
