@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
+import pydantic_core
+from sqlalchemy import Text, and_, bindparam, cast, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -203,6 +204,10 @@ def _queue_head(window: int) -> Any:
     )
 
 
+# The envelope as stored: a claim sends each event to every subscription, and decodes it once.
+_ENVELOPE_TEXT = cast(ReceivedEvent.envelope, Text).label("envelope_text")
+
+
 def _claim_columns() -> Any:
     return (
         select(
@@ -214,7 +219,7 @@ def _claim_columns() -> Any:
             WebhookSubscription.secret,
             WebhookSubscription.previous_secret,
             WebhookSubscription.previous_secret_expires_at,
-            ReceivedEvent.envelope,
+            _ENVELOPE_TEXT,
         )
         .join_from(WebhookDelivery, WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
         .join(ReceivedEvent, ReceivedEvent.event_id == WebhookDelivery.event_id)
@@ -251,7 +256,7 @@ def _among_head_statement() -> Any:
             WebhookSubscription.secret,
             WebhookSubscription.previous_secret,
             WebhookSubscription.previous_secret_expires_at,
-            ReceivedEvent.envelope,
+            _ENVELOPE_TEXT,
         )
         .join_from(chosen, WebhookSubscription, WebhookSubscription.id == chosen.c.subscription_id)
         .join(ReceivedEvent, ReceivedEvent.event_id == chosen.c.event_id)
@@ -303,6 +308,10 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease: 
     if not rows:
         return []
     token = str(uuid.uuid4())
+    envelopes: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row.envelope_text not in envelopes:
+            envelopes[row.envelope_text] = pydantic_core.from_json(row.envelope_text)
     await connection.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id.in_(bindparam("claimed", expanding=True)))
@@ -316,7 +325,7 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease: 
             subscription_id=row.subscription_id,
             url=row.url,
             secrets=tuple(secrets_in_force(row, now)),
-            envelope=dict(row.envelope),
+            envelope=envelopes[row.envelope_text],
             number=row.attempts + 1,
             trigger=row.next_trigger,
         )
