@@ -5,6 +5,7 @@ failures, the admins told in their inbox)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
 from collections.abc import Sequence
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import TypeEngine
 
 from notification_service import inbox, subscriptions
-from notification_service.deliveries import Claim, next_delay
+from notification_service.deliveries import Claim, ids_in, next_delay
 from notification_service.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from notification_service.settings import NotificationSettings
 from notification_service.signing import payload_body, webhook_headers
@@ -309,6 +310,23 @@ def _columns(rows: Sequence[dict[str, Any]], keys: dict[str, str]) -> dict[str, 
     return {f"{name}s": [row[key] for row in rows] for name, key in keys.items()}
 
 
+@functools.cache
+def _held_statement(dialect: str) -> Any:
+    """The `held` deliveries, locked in id order."""
+    return (
+        select(
+            WebhookDelivery.id,
+            WebhookDelivery.lease_token,
+            WebhookDelivery.attempts,
+            WebhookDelivery.round_attempts,
+            WebhookDelivery.subscription_id,
+        )
+        .where(ids_in(WebhookDelivery.id, "held", dialect=dialect))
+        .order_by(WebhookDelivery.id)
+        .with_for_update()
+    )
+
+
 async def _log_and_settle(
     connection: AsyncConnection, logged: list[dict[str, Any]], settling: list[dict[str, Any]]
 ) -> None:
@@ -339,15 +357,9 @@ async def record(
     objects, except the subscriptions of failed attempts."""
     ids = sorted({attempted.claim.delivery_id for attempted in attempts})
     # Deliveries locked in id order, then subscriptions in id order: settlers never deadlock.
-    held = select(
-        WebhookDelivery.id,
-        WebhookDelivery.lease_token,
-        WebhookDelivery.attempts,
-        WebhookDelivery.round_attempts,
-        WebhookDelivery.subscription_id,
-    ).where(WebhookDelivery.id.in_(ids))
     connection = await session.connection()
-    rows = {row.id: row for row in await connection.execute(held.order_by(WebhookDelivery.id).with_for_update())}
+    held = _held_statement(connection.dialect.name)
+    rows = {row.id: row for row in await connection.execute(held, {"held": ids})}
 
     def holds_lease(attempted: Attempted) -> bool:
         row = rows.get(attempted.claim.delivery_id)
