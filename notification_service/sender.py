@@ -5,6 +5,7 @@ failures, the admins told in their inbox)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
 from collections.abc import Sequence
@@ -14,11 +15,13 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import BigInteger, DateTime, Integer, String, Text, bindparam, column, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.types import TypeEngine
 
 from notification_service import inbox, subscriptions
-from notification_service.deliveries import Claim, next_delay
+from notification_service.deliveries import Claim, ids_in, next_delay
 from notification_service.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from notification_service.settings import NotificationSettings
 from notification_service.signing import payload_body, webhook_headers
@@ -66,7 +69,9 @@ def create_session(*, timeout: float, connections: int) -> aiohttp.ClientSession
     connector = aiohttp.TCPConnector(limit=connections, ttl_dns_cache=60, enable_cleanup_closed=True)
     return aiohttp.ClientSession(
         connector=connector,
-        timeout=aiohttp.ClientTimeout(total=timeout, connect=min(timeout, 2.0)),
+        # No total: `send` bounds each attempt, answer and excerpt, with its own timeout; a
+        # second timer per request here cost a twentieth of the worker's CPU.
+        timeout=aiohttp.ClientTimeout(total=None, connect=min(timeout, 2.0)),
         cookie_jar=aiohttp.DummyCookieJar(),
         auto_decompress=False,
         trust_env=False,
@@ -234,6 +239,111 @@ _COUNT_ONLY = (
 )
 
 
+def _unnest(**types: TypeEngine[Any]) -> Any:
+    """Rows given as one array per column, named `<column>s` (PostgreSQL's unnest): a group is
+    one statement with one parameter set, where executemany binds and runs one per row (on
+    the worker's path, binding was a tenth of its CPU and each row's UPDATE ~90 us of the server's)."""
+    arrays = (bindparam(f"{name}s", type_=ARRAY(type_)) for name, type_ in types.items())
+    return func.unnest(*arrays).table_valued(*(column(name, type_) for name, type_ in types.items())).render_derived()
+
+
+_INSTANT = DateTime(timezone=True)
+_LOGGED = _unnest(
+    delivery_id=BigInteger(),
+    number=Integer(),
+    trigger=String(),
+    started_at=_INSTANT,
+    status_code=Integer(),
+    latency_ms=Integer(),
+    response_excerpt=Text(),
+    error=String(),
+)
+_LOGGED_COLUMNS = (
+    "delivery_id",
+    "number",
+    "trigger",
+    "started_at",
+    "status_code",
+    "latency_ms",
+    "response_excerpt",
+    "error",
+)
+_LOG_ALL = insert(WebhookAttempt).from_select(_LOGGED_COLUMNS, select(*(_LOGGED.c[name] for name in _LOGGED_COLUMNS)))
+_SETTLED = _unnest(
+    id=BigInteger(),
+    attempts=Integer(),
+    round_attempts=Integer(),
+    status=String(),
+    next_attempt_at=_INSTANT,
+    delivered_at=_INSTANT,
+    last_status_code=Integer(),
+    last_error=String(),
+    last_attempt_at=_INSTANT,
+)
+# Each of _SETTLED's columns, from which key of a settled delivery's values (those _SETTLE binds).
+_SETTLE_FROM = {
+    "id": "settled_id",
+    "attempts": "new_attempts",
+    "round_attempts": "new_round_attempts",
+    "status": "new_status",
+    "next_attempt_at": "new_next_attempt_at",
+    "delivered_at": "new_delivered_at",
+    "last_status_code": "new_status_code",
+    "last_error": "new_error",
+    "last_attempt_at": "new_attempt_at",
+}
+
+
+_SETTLE_ALL = (
+    update(WebhookDelivery)
+    .where(WebhookDelivery.id == _SETTLED.c.id)
+    .values(
+        {
+            **{name: _SETTLED.c[name] for name in _SETTLE_FROM if name != "id"},
+            "locked_until": None,
+            "lease_token": None,
+            "next_trigger": "schedule",
+        }
+    )
+)
+
+
+def _columns(rows: Sequence[dict[str, Any]], keys: dict[str, str]) -> dict[str, list[Any]]:
+    return {f"{name}s": [row[key] for row in rows] for name, key in keys.items()}
+
+
+@functools.cache
+def _held_statement(dialect: str) -> Any:
+    """The `held` deliveries, locked in id order."""
+    return (
+        select(
+            WebhookDelivery.id,
+            WebhookDelivery.lease_token,
+            WebhookDelivery.attempts,
+            WebhookDelivery.round_attempts,
+            WebhookDelivery.subscription_id,
+        )
+        .where(ids_in(WebhookDelivery.id, "held", dialect=dialect))
+        .order_by(WebhookDelivery.id)
+        .with_for_update()
+    )
+
+
+async def _log_and_settle(
+    connection: AsyncConnection, logged: list[dict[str, Any]], settling: list[dict[str, Any]]
+) -> None:
+    if connection.dialect.name == "postgresql":
+        if logged:
+            await connection.execute(_LOG_ALL, _columns(logged, {name: name for name in _LOGGED_COLUMNS}))
+        if settling:
+            await connection.execute(_SETTLE_ALL, _columns(settling, _SETTLE_FROM))
+        return
+    if logged:
+        await connection.execute(insert(WebhookAttempt), logged)
+    if settling:
+        await connection.execute(_SETTLE, settling)
+
+
 async def record(
     session: AsyncSession,
     *,
@@ -249,15 +359,9 @@ async def record(
     objects, except the subscriptions of failed attempts."""
     ids = sorted({attempted.claim.delivery_id for attempted in attempts})
     # Deliveries locked in id order, then subscriptions in id order: settlers never deadlock.
-    held = select(
-        WebhookDelivery.id,
-        WebhookDelivery.lease_token,
-        WebhookDelivery.attempts,
-        WebhookDelivery.round_attempts,
-        WebhookDelivery.subscription_id,
-    ).where(WebhookDelivery.id.in_(ids))
     connection = await session.connection()
-    rows = {row.id: row for row in await connection.execute(held.order_by(WebhookDelivery.id).with_for_update())}
+    held = _held_statement(connection.dialect.name)
+    rows = {row.id: row for row in await connection.execute(held, {"held": ids})}
 
     def holds_lease(attempted: Attempted) -> bool:
         row = rows.get(attempted.claim.delivery_id)
@@ -317,10 +421,7 @@ async def record(
             "new_attempt_at": attempted.started_at,
         }
         statuses.append(status)
-    if logged:
-        await connection.execute(insert(WebhookAttempt), logged)
-    if settled:
-        await connection.execute(_SETTLE, [{**values, "new_attempts": counted[i]} for i, values in settled.items()])
+    await _log_and_settle(connection, logged, [{**values, "new_attempts": counted[i]} for i, values in settled.items()])
     if unsettled := [i for i in {a["delivery_id"] for a in logged} if i not in settled]:
         await connection.execute(_COUNT_ONLY, [{"counted_id": i, "new_attempts": counted[i]} for i in unsettled])
     if recovered:
