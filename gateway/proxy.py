@@ -98,7 +98,12 @@ class AiohttpUpstream:
             limit=self.pool_size, ttl_dns_cache=300, enable_cleanup_closed=True, keepalive_timeout=KEEPALIVE_SECONDS
         )
         self._session = aiohttp.ClientSession(
-            connector=connector, timeout=self.timeout, auto_decompress=False, skip_auto_headers=("User-Agent",)
+            connector=connector,
+            timeout=self.timeout,
+            auto_decompress=False,
+            # A proxied request carries the client's own headers, none that aiohttp would invent
+            # (a Content-Type of application/octet-stream on a POST without one).
+            skip_auto_headers=("User-Agent", "Content-Type"),
         )
         # aiohttp would resend a PUT or DELETE on its own after a dropped connection, to the
         # same replica; which requests are sent again, and where, is decided in __call__.
@@ -198,7 +203,9 @@ class AiohttpUpstream:
         send: Send,
     ) -> None:
         assert self._session is not None
-        data: bytes | AsyncIterator[bytes] | None = body if body is not None else stream
+        # No body, no payload: an empty one would go out with `Content-Length: 0` on a GET (and
+        # aiohttp building it costs more than the rest of the request).
+        data: bytes | AsyncIterator[bytes] | None = stream if body is None else body or None
         started = False
         try:
             # Sent as it came (encoded=True): parsed, `/api/v1/items/../../../metrics` would
