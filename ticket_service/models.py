@@ -256,19 +256,10 @@ class EnterpriseChange(Base):
 # these. A department's year is at most 366 days × sizes × channels rows.
 
 
-class StatsDepartmentDay(Base):
-    """Counters per lead department, day (Asia/Shanghai), enterprise size and channel. Which day a
-    counter is filed under depends on the counter: the day received, the day due, the day of the
-    step (see `stats_summary`)."""
+class DepartmentCounters:
+    """The department counters (`stats_summary.DEPARTMENT_COUNTERS`): a summary row's and a
+    delta's columns alike."""
 
-    __tablename__ = "stats_department_days"
-    # The ranking of every department reads a period across all of them.
-    __table_args__ = (Index("ix_stats_department_days_day", "day"),)
-
-    department_code: Mapped[str] = mapped_column(String(32), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    size: Mapped[str] = mapped_column(String(8), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     received: Mapped[int] = mapped_column(Integer, default=0)
     orders: Mapped[int] = mapped_column(Integer, default=0)
     accepted_on_time: Mapped[int] = mapped_column(Integer, default=0)
@@ -286,6 +277,21 @@ class StatsDepartmentDay(Base):
     satisfied: Mapped[int] = mapped_column(Integer, default=0)
     ruled_out: Mapped[int] = mapped_column(Integer, default=0)
     redo: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsDepartmentDay(DepartmentCounters, Base):
+    """Counters per lead department, day (Asia/Shanghai), enterprise size and channel. Which day a
+    counter is filed under depends on the counter: the day received, the day due, the day of the
+    step (see `stats_summary`)."""
+
+    __tablename__ = "stats_department_days"
+    # The ranking of every department reads a period across all of them.
+    __table_args__ = (Index("ix_stats_department_days_day", "day"),)
+
+    department_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    size: Mapped[str] = mapped_column(String(8), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
 
 
 class StatsHandlingDay(Base):
@@ -310,7 +316,7 @@ class StatsHotSpotDay(Base):
     received: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class StatsDepartmentDelta(Base):
+class StatsDepartmentDelta(DepartmentCounters, Base):
     """What one transaction added to `stats_department_days` (a row per key it touched), until
     folded in."""
 
@@ -321,23 +327,6 @@ class StatsDepartmentDelta(Base):
     day: Mapped[date] = mapped_column(Date)
     size: Mapped[str] = mapped_column(String(8))
     channel: Mapped[str] = mapped_column(String(16))
-    received: Mapped[int] = mapped_column(Integer, default=0)
-    orders: Mapped[int] = mapped_column(Integer, default=0)
-    accepted_on_time: Mapped[int] = mapped_column(Integer, default=0)
-    resolved_on_time: Mapped[int] = mapped_column(Integer, default=0)
-    due: Mapped[int] = mapped_column(Integer, default=0)
-    completed: Mapped[int] = mapped_column(Integer, default=0)
-    joint_led: Mapped[int] = mapped_column(Integer, default=0)
-    joint_joined: Mapped[int] = mapped_column(Integer, default=0)
-    joint_late: Mapped[int] = mapped_column(Integer, default=0)
-    overdue_open: Mapped[int] = mapped_column(Integer, default=0)
-    returned: Mapped[int] = mapped_column(Integer, default=0)
-    escalations: Mapped[int] = mapped_column(Integer, default=0)
-    resolutions: Mapped[int] = mapped_column(Integer, default=0)
-    rated: Mapped[int] = mapped_column(Integer, default=0)
-    satisfied: Mapped[int] = mapped_column(Integer, default=0)
-    ruled_out: Mapped[int] = mapped_column(Integer, default=0)
-    redo: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StatsHandlingDelta(Base):
