@@ -216,6 +216,15 @@ def _queue_head(window: int) -> Any:
 
 # The envelope as stored: a claim sends each event to every subscription, and decodes it once.
 _ENVELOPE_TEXT = cast(ReceivedEvent.envelope, Text).label("envelope_text")
+# Beside each claimed delivery: where it goes, what signs it, and the event.
+_SENDING_COLUMNS = (
+    WebhookSubscription.id.label("subscription_id"),
+    WebhookSubscription.url,
+    WebhookSubscription.secret,
+    WebhookSubscription.previous_secret,
+    WebhookSubscription.previous_secret_expires_at,
+    _ENVELOPE_TEXT,
+)
 
 
 def _claim_columns() -> Any:
@@ -224,12 +233,7 @@ def _claim_columns() -> Any:
             WebhookDelivery.id,
             WebhookDelivery.attempts,
             WebhookDelivery.next_trigger,
-            WebhookSubscription.id.label("subscription_id"),
-            WebhookSubscription.url,
-            WebhookSubscription.secret,
-            WebhookSubscription.previous_secret,
-            WebhookSubscription.previous_secret_expires_at,
-            _ENVELOPE_TEXT,
+            *_SENDING_COLUMNS,
         )
         .join_from(WebhookDelivery, WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
         .join(ReceivedEvent, ReceivedEvent.event_id == WebhookDelivery.event_id)
@@ -261,12 +265,7 @@ def _among_head_statement(dialect: str) -> Any:
             chosen.c.id,
             chosen.c.attempts,
             chosen.c.next_trigger,
-            WebhookSubscription.id.label("subscription_id"),
-            WebhookSubscription.url,
-            WebhookSubscription.secret,
-            WebhookSubscription.previous_secret,
-            WebhookSubscription.previous_secret_expires_at,
-            _ENVELOPE_TEXT,
+            *_SENDING_COLUMNS,
         )
         .join_from(chosen, WebhookSubscription, WebhookSubscription.id == chosen.c.subscription_id)
         .join(ReceivedEvent, ReceivedEvent.event_id == chosen.c.event_id)
