@@ -10,8 +10,11 @@ from ticket_service.catalog_client import CatalogClient
 from ticket_service.numbers import TicketNumbers
 from ticket_service.sla_rules import SlaPolicy
 
+# The enterprise as the statistics count it: size, industry, park.
+EnterpriseFacts = tuple[str, str, str]
 
-class EnterpriseFacts:
+
+class RememberedEnterpriseFacts:
     """The size, industry and park of enterprises this process created tickets for, so a creation
     need not read them first: the creation's statement checks they still hold (`creation`), and
     reads them afresh when they do not. A few thousand entries; full, it starts again."""
@@ -19,13 +22,13 @@ class EnterpriseFacts:
     __slots__ = ("_facts", "limit")
 
     def __init__(self, limit: int = 10_000) -> None:
-        self._facts: dict[str, tuple[str, str, str]] = {}
+        self._facts: dict[str, EnterpriseFacts] = {}
         self.limit = limit
 
-    def get(self, enterprise_id: str) -> tuple[str, str, str] | None:
+    def get(self, enterprise_id: str) -> EnterpriseFacts | None:
         return self._facts.get(enterprise_id)
 
-    def remember(self, facts: dict[str, tuple[str, str, str]]) -> None:
+    def remember(self, facts: dict[str, EnterpriseFacts]) -> None:
         if len(self._facts) + len(facts) > self.limit:
             self._facts.clear()
         self._facts.update(facts)
@@ -37,4 +40,4 @@ class TicketContext:
     calendar_cache: CalendarCache
     numbers: TicketNumbers
     policy: SlaPolicy
-    enterprise_facts: EnterpriseFacts = field(default_factory=EnterpriseFacts)
+    enterprise_facts: RememberedEnterpriseFacts = field(default_factory=RememberedEnterpriseFacts)

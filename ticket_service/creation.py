@@ -25,7 +25,7 @@ from services.principals import Principal, Role
 from services.workdays import SlaProfile, WorkCalendar
 from ticket_service import audit, calendar_service, idempotency, lifecycle, outbox, sla_rules, stats_summary
 from ticket_service.catalog_client import CatalogClient, CatalogItem
-from ticket_service.context import TicketContext
+from ticket_service.context import EnterpriseFacts, TicketContext
 from ticket_service.errors import (
     CalendarChanging,
     EnterpriseNotFound,
@@ -56,8 +56,6 @@ _ENTERPRISE_SIZE = select(Enterprise.size).where(Enterprise.id == bindparam("ent
 _ENTERPRISE_FACTS = select(Enterprise.id, Enterprise.size, Enterprise.industry, Enterprise.park).where(
     Enterprise.id.in_(bindparam("enterprise_ids", expanding=True))
 )
-# The enterprise as the statistics count it: size, industry, park.
-EnterpriseFacts = tuple[str, str, str]
 # A creation for one enterprise writes the facts it remembered, under the condition that the
 # enterprise still has them (read in the write's own snapshot): no read before the write.
 _FACTS_UNCHANGED = exists().where(
