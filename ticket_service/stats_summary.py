@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,7 +35,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Subquery, Table, delete, event, exists, func, insert, or_, select, union_all
+from sqlalchemy import Select, Subquery, Table, delete, event, exists, func, insert, or_, select, union_all
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -314,13 +316,44 @@ def _summed(summary: Table, deltas: Sequence[Values]) -> list[dict[str, Any]]:
     ]
 
 
+@functools.lru_cache(maxsize=len(SUMMARIES))
+def _fold_statement(summary: Table, deltas: Table) -> Select[int]:
+    """PostgreSQL's fold of one table in one statement: the deltas deleted, their sums per
+    summary row (those not all zero) added to the rows, the number of deltas folded returned.
+    Summing in the database spares the ticket service a Python pass over every delta (the fold
+    of a busy second's creations moved thousands of rows through the service)."""
+    keys = [column.key for column in summary.primary_key.columns]
+    counters = [column.key for column in summary.columns if column.key not in keys]
+    moved = delete(deltas).returning(*(deltas.c[column.key] for column in summary.columns)).cte("moved")
+    sums = [func.sum(moved.c[name]) for name in counters]
+    summed = (
+        select(
+            *(moved.c[name] for name in keys), *(total.label(name) for total, name in zip(sums, counters, strict=True))
+        )
+        .group_by(*(moved.c[name] for name in keys))
+        .having(or_(*(total != 0 for total in sums)))
+        # The rows are locked in key order, as every other writer of them does.
+        .order_by(*(moved.c[name] for name in keys))
+    )
+    upsert = postgresql_insert(summary).from_select([*keys, *counters], summed)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=keys, set_={name: summary.c[name] + upsert.excluded[name] for name in counters}
+    )
+    added = upsert.returning(summary.c[keys[0]]).cte("added")
+    return select(func.count()).select_from(moved).add_cte(added)
+
+
 async def fold(db: AsyncSession | AsyncConnection) -> int:
     """Move every delta this transaction sees into the summary rows, in the caller's transaction;
     the number of deltas folded. The deltas are deleted and their sums taken from what the
     delete returned, so a delta committed meanwhile stays for the next fold."""
     folded = 0
+    dialect = db.dialect.name if isinstance(db, AsyncConnection) else db.get_bind().dialect.name
     for summary_entity, delta_entity in zip(SUMMARIES, DELTAS, strict=True):
         summary, deltas = _table(summary_entity), _table(delta_entity)
+        if dialect == "postgresql":
+            folded += (await db.execute(_fold_statement(summary, deltas))).scalar_one()
+            continue
         columns = [deltas.c[column.key] for column in summary.columns]
         moved = (await db.execute(delete(deltas).returning(*columns))).mappings().all()
         if moved:
