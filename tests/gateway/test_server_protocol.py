@@ -77,16 +77,47 @@ async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await send({"type": "http.response.body", "body": b""})
         return
     body = scope["path"].encode()
-    await send(
-        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(len(body)).encode())]}
-    )
+    headers = [(b"content-length", str(len(body)).encode()), (b"X-Answer", b"plain")]
+    headers += _HEADS.get(scope["path"], [])
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+# The heads the app sends by path: the fields of each checked in one pass (gateway.server).
+_HEADS: dict[str, list[tuple[bytes, bytes]]] = {
+    "/injected-value": [(b"x-note", b"fine\r\nset-cookie: session=stolen")],
+    "/nul-in-value": [(b"x-note", b"a\x00b")],
+    "/bad-name": [(b"x note", b"fine")],
+    "/closing": [(b"Connection", b"keep-alive, Close")],
+}
+
+
+async def _serving(port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    # As the gateway runs (no uvicorn access log); an idle connection kept far longer than the
+    # tests wait, so a closed one was closed by the answer.
+    config = uvicorn.Config(
+        _app,
+        host="127.0.0.1",
+        port=port,
+        http=CoalescingHttpToolsProtocol,
+        log_level="critical",
+        access_log=False,
+        timeout_keep_alive=60,
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    for _ in range(1000):  # bounded: ten seconds at most
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    assert server.started
+    return server, serving
 
 
 async def test_a_server_with_it_answers_kept_alive_and_streamed_requests() -> None:
     path = "/plain"
     port = free_port()
-    config = uvicorn.Config(_app, host="127.0.0.1", port=port, http=CoalescingHttpToolsProtocol, log_level="warning")
+    config = uvicorn.Config(_app, host="127.0.0.1", port=port, http=CoalescingHttpToolsProtocol, log_level="critical")
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     try:
@@ -101,6 +132,49 @@ async def test_a_server_with_it_answers_kept_alive_and_streamed_requests() -> No
                 assert (response.status_code, response.text) == (200, path)
             streamed = await client.get("/stream")
             assert (streamed.headers["transfer-encoding"], streamed.text) == ("chunked", "part0 part1 part2 ")
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def _raw_answer(port: int, path: str) -> bytes:
+    """All the server sends for one GET of `path`, until it closes the connection (bounded)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET %s HTTP/1.1\r\nhost: test\r\n\r\n" % path.encode())
+    await writer.drain()
+    try:
+        return await asyncio.wait_for(reader.read(), timeout=10)
+    finally:
+        writer.close()
+
+
+async def test_a_head_with_a_forbidden_byte_is_never_sent() -> None:
+    port = free_port()
+    server, serving = await _serving(port)
+    try:
+        for path in ("/injected-value", "/nul-in-value", "/bad-name"):
+            # The connection closes with nothing sent: the head was refused, as uvicorn refuses it.
+            assert await _raw_answer(port, path) == b"", path
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            fine = await client.get("/plain")
+        assert (fine.status_code, fine.headers["x-answer"], "set-cookie" in fine.headers) == (200, "plain", False)
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def test_a_connection_close_field_closes_the_connection() -> None:
+    port = free_port()
+    server, serving = await _serving(port)
+    try:
+        # Everything up to the end of the stream: the server closes it.
+        answer = await _raw_answer(port, "/closing")
+        head, _, body = answer.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        assert lines[0] == b"HTTP/1.1 200 OK"
+        # Field names go out in lower case, as uvicorn sends them.
+        assert b"connection: keep-alive, Close" in lines and b"x-answer: plain" in lines
+        assert body == b"/closing"
     finally:
         server.should_exit = True
         await serving
