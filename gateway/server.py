@@ -8,10 +8,10 @@ until the turn ends (or the next write joins it), so head and body leave togethe
 takes longer (a stream) gets its head at the end of the turn, as good as at once.
 
 uvicorn checks every field name and value of a response's head with a regular expression of its
-own, two searches per field: for a proxied answer's twenty fields that was a sixth of the gateway's
-CPU per request (benchmarks/gateway_cost.py). The expressions match single bytes, so searching all
-the names joined and all the values joined finds a forbidden byte exactly when a field has one:
-here a head is checked with two searches, and refused as uvicorn refuses it.
+own, two searches per field: for a head of twenty fields, 18.5 us against 8.4 us for the two
+searches here (timeit, on a machine where `sum(range(100000))` took 3.5 ms). The expressions match
+single bytes, so searching all the names joined and all the values joined finds a forbidden byte
+exactly when a field has one: a head is refused as uvicorn refuses it.
 
     uvicorn gateway.app:create_app --factory --http gateway.server:CoalescingHttpToolsProtocol
 """
@@ -86,9 +86,9 @@ class _OnePassCycle(RequestResponseCycle):
         self.waiting_for_100_continue = False
         status_code = message["status"]
         headers = self.default_headers + list(message.get("headers", []))
-        if HEADER_RE.search(b"".join(name for name, _ in headers)):
+        if HEADER_RE.search(b"".join([name for name, _ in headers])):
             raise RuntimeError("Invalid HTTP header name.")
-        if HEADER_VALUE_RE.search(b"".join(value for _, value in headers)):
+        if HEADER_VALUE_RE.search(b"".join([value for _, value in headers])):
             raise RuntimeError("Invalid HTTP header value.")
         content = [STATUS_LINE[status_code]]
         has_connection_close = False
