@@ -338,14 +338,11 @@ async def insert_together(
     tables = [_table(entity) for entity, _ in rows]
     filled = [(table, _with_defaults(table, values)) for table, (_, values) in zip(tables, rows, strict=True)]
     extra = [(_table(entity), entity_rows) for entity, entity_rows in append if entity_rows]
-    statement = _insert_together_statement(
-        tuple((table, tuple(values)) for table, values in filled),
-        only_if,
-        tuple((table, tuple(entity_rows[0]), _zeros(entity_rows)) for table, entity_rows in extra),
-    )
+    appended = tuple((table, tuple(entity_rows[0]), _zeros(entity_rows)) for table, entity_rows in extra)
+    statement = _insert_together_statement(tuple((table, tuple(values)) for table, values in filled), only_if, appended)
     bound = {f"r{n}_{key}": value for n, (_, values) in enumerate(filled) for key, value in values.items()}
-    for n, (_, entity_rows) in enumerate(extra):
-        bound.update(_numbered(entity_rows, f"a{n}_"))
+    for n, ((_, entity_rows), (_, _, zeros)) in enumerate(zip(extra, appended, strict=True)):
+        bound.update(_numbered(entity_rows, zeros, f"a{n}_"))
     result = await connection.execute(statement, {**bound, **(parameters or {})})
     return result.first() is not None
 
@@ -353,20 +350,20 @@ async def insert_together(
 _ZERO = literal_column("0", Integer)
 
 
-def _is_zero(value: Any) -> bool:
-    return type(value) is int and value == 0
-
-
 def _zeros(rows: Sequence[Mapping[str, Any]]) -> tuple[frozenset[str], ...]:
     """Each row's columns holding the integer 0: written as a constant of the statement, not a
     bound value. A delta row holds a few counters out of seventeen, and binding a value (and
     processing it on the way) costs the service more CPU than the rest of the row."""
-    return tuple(frozenset(key for key, value in row.items() if _is_zero(value)) for row in rows)
+    return tuple(frozenset(key for key, value in row.items() if type(value) is int and value == 0) for row in rows)
 
 
-def _numbered(rows: Sequence[Mapping[str, Any]], prefix: str) -> dict[str, Any]:
+def _numbered(rows: Sequence[Mapping[str, Any]], zeros: Sequence[frozenset[str]], prefix: str) -> dict[str, Any]:
+    """The bound values of `rows` (those not written as constants, `zeros`), named per row."""
     return {
-        f"{prefix}{key}_{i}": value for i, row in enumerate(rows) for key, value in row.items() if not _is_zero(value)
+        f"{prefix}{key}_{i}": value
+        for i, (row, zero) in enumerate(zip(rows, zeros, strict=True))
+        for key, value in row.items()
+        if key not in zero
     }
 
 
@@ -382,16 +379,31 @@ def _rows_select(table: Table, keys: Sequence[str], zeros: Sequence[frozenset[st
     return selects[0] if len(zeros) == 1 else union_all(*selects)
 
 
-def add_to_rows(dialect: str, table: Table, rows: Sequence[Mapping[str, Any]]) -> Any:
-    """One INSERT adding each row's counters (its columns other than the primary key) to the row
-    with its key, or inserting it where there is none."""
+def counter_columns(table: Table) -> tuple[list[str], list[str]]:
+    """A table of counters' key columns (its primary key) and its counters (the other columns)."""
     keys = [column.key for column in table.primary_key.columns]
-    counters = [column.key for column in table.columns if column.key not in keys]
-    dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = dialect_insert(table).values([dict(row) for row in rows])
+    return keys, [column.key for column in table.columns if column.key not in keys]
+
+
+def _adding_on_conflict(statement: Any, table: Table) -> Any:
+    keys, counters = counter_columns(table)
     return statement.on_conflict_do_update(
         index_elements=keys, set_={name: table.c[name] + statement.excluded[name] for name in counters}
     )
+
+
+def add_to_rows(dialect: str, table: Table, rows: Sequence[Mapping[str, Any]]) -> Any:
+    """One INSERT adding each row's counters (its columns other than the primary key) to the row
+    with its key, or inserting it where there is none."""
+    dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return _adding_on_conflict(dialect_insert(table).values([dict(row) for row in rows]), table)
+
+
+def add_selected_to_rows(table: Table, selected: Select[Any]) -> Any:
+    """`add_to_rows` of the rows `selected` gives (its columns the key columns, then the
+    counters), on PostgreSQL."""
+    keys, counters = counter_columns(table)
+    return _adding_on_conflict(postgresql_insert(table).from_select([*keys, *counters], selected), table)
 
 
 @functools.lru_cache(maxsize=256)

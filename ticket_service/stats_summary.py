@@ -36,11 +36,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, Subquery, Table, delete, event, exists, func, insert, or_, select, union_all
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
-from services.db import Database, add_to_rows
+from services.db import Database, add_selected_to_rows, add_to_rows, counter_columns
 from services.workdays import WorkCalendar
 from ticket_service.lifecycle import OPEN_STATUSES
 from ticket_service.models import (
@@ -284,8 +283,12 @@ def _forget_pending(sync: Session, previous_transaction: SessionTransaction) -> 
         sync.info.pop(_PENDING, None)
 
 
+def _dialect(db: AsyncSession | AsyncConnection) -> str:
+    return db.dialect.name if isinstance(db, AsyncConnection) else db.get_bind().dialect.name
+
+
 async def _add_to_summary(db: AsyncSession | AsyncConnection, entity: type[Any], rows: Sequence[Values]) -> None:
-    dialect = db.dialect.name if isinstance(db, AsyncConnection) else db.get_bind().dialect.name
+    dialect = _dialect(db)
     for start in range(0, len(rows), _UPSERT_ROWS):
         await db.execute(add_to_rows(dialect, _table(entity), rows[start : start + _UPSERT_ROWS]))
 
@@ -299,8 +302,7 @@ async def write(db: AsyncSession | AsyncConnection, tally: Tally) -> None:
 
 def _summed(summary: Table, deltas: Sequence[Values]) -> list[dict[str, Any]]:
     """The deltas summed per summary row, in key order (concurrent upserts lock rows in one order)."""
-    keys = [column.key for column in summary.primary_key.columns]
-    counters = [column.key for column in summary.columns if column.key not in keys]
+    keys, counters = counter_columns(summary)
     sums: dict[tuple[Any, ...], list[int]] = {}
     for delta in deltas:
         key = tuple(delta[name] for name in keys)
@@ -322,8 +324,7 @@ def _fold_statement(summary: Table, deltas: Table) -> Select[int]:
     summary row (those not all zero) added to the rows, the number of deltas folded returned.
     Summing in the database spares the ticket service a Python pass over every delta (the fold
     of a busy second's creations moved thousands of rows through the service)."""
-    keys = [column.key for column in summary.primary_key.columns]
-    counters = [column.key for column in summary.columns if column.key not in keys]
+    keys, counters = counter_columns(summary)
     moved = delete(deltas).returning(*(deltas.c[column.key] for column in summary.columns)).cte("moved")
     sums = [func.sum(moved.c[name]) for name in counters]
     summed = (
@@ -335,11 +336,7 @@ def _fold_statement(summary: Table, deltas: Table) -> Select[int]:
         # The rows are locked in key order, as every other writer of them does.
         .order_by(*(moved.c[name] for name in keys))
     )
-    upsert = postgresql_insert(summary).from_select([*keys, *counters], summed)
-    upsert = upsert.on_conflict_do_update(
-        index_elements=keys, set_={name: summary.c[name] + upsert.excluded[name] for name in counters}
-    )
-    added = upsert.returning(summary.c[keys[0]]).cte("added")
+    added = add_selected_to_rows(summary, summed).returning(summary.c[keys[0]]).cte("added")
     return select(func.count()).select_from(moved).add_cte(added)
 
 
@@ -348,7 +345,7 @@ async def fold(db: AsyncSession | AsyncConnection) -> int:
     the number of deltas folded. The deltas are deleted and their sums taken from what the
     delete returned, so a delta committed meanwhile stays for the next fold."""
     folded = 0
-    dialect = db.dialect.name if isinstance(db, AsyncConnection) else db.get_bind().dialect.name
+    dialect = _dialect(db)
     for summary_entity, delta_entity in zip(SUMMARIES, DELTAS, strict=True):
         summary, deltas = _table(summary_entity), _table(delta_entity)
         if dialect == "postgresql":
