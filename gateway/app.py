@@ -145,7 +145,11 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
             yield {
                 **state,
                 "redis": redis,
-                "rate_limiter": RateLimiter(limiter_redis),
+                "rate_limiter": RateLimiter(
+                    limiter_redis,
+                    lease_hits=settings.rate_limit_lease_hits,
+                    lease_seconds=settings.rate_limit_lease_seconds,
+                ),
                 "upstreams": apps,
                 "upstream_clients": clients,
                 "gateway_openapi": own_document(app),

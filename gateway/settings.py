@@ -52,6 +52,18 @@ class GatewaySettings(ServiceSettings):
     rate_limit_per_minute_per_ip: float = Field(
         2400.0, gt=0, le=100_000_000, description="How fast a client address's request allowance refills."
     )
+    rate_limit_lease_hits: int = Field(
+        10,
+        ge=1,
+        le=1000,
+        description=(
+            "Hits of a roomy allowance (a burst of at least 20 leases) one round trip to Redis takes at once, "
+            "for an anonymous request's address; 1 asks Redis on every request (services.rate_limit)."
+        ),
+    )
+    rate_limit_lease_seconds: float = Field(
+        1.0, gt=0, le=60, description="How long a replica may use leased hits before the unused ones are forfeit."
+    )
     rate_limit_redis_timeout_seconds: float = Field(
         0.5, gt=0, le=10, description="How long a request waits for the limiter's Redis before it is admitted."
     )

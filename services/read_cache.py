@@ -100,7 +100,9 @@ class ReadCacheMiddleware:
         async def capture(message: Message) -> None:
             nonlocal start, cacheable, size
             if message["type"] == "http.response.start":
-                start = message
+                # A copy, taken before it is sent: the middlewares outside add their own fields
+                # to the message (rate limits, the request id), which belong to this request only.
+                start = {**message, "headers": list(message.get("headers", []))}
                 cacheable = cacheable and message["status"] == CACHEABLE_STATUS
             elif message["type"] == "http.response.body" and cacheable:
                 chunk = message.get("body", b"")

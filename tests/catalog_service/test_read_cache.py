@@ -3,10 +3,13 @@ token always read the database."""
 
 from __future__ import annotations
 
+import httpx
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Message, Receive, Scope, Send
 
 from catalog_service.models import ServiceItem
+from services.read_cache import ReadCache, ReadCacheMiddleware
 from tests.conftest import Platform
 
 ITEM = "/api/v1/items/LS-001"
@@ -76,3 +79,31 @@ async def test_errors_and_lists_with_filters_are_cached_by_exact_query(
     assert same.json() == page.json()
     other_query = await platform.client.get("/api/v1/items", params={"q": "节能", "limit": 6})
     assert "节能改" in [item["title"] for item in other_query.json()["items"]]
+
+
+async def test_an_entry_keeps_the_services_own_fields_not_what_outer_middlewares_added() -> None:
+    """A middleware outside the cache may rewrite the message it is sent (the gateway adds the
+    rate-limit figures of the request at hand): the entry must not keep them for the next."""
+
+    async def service(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"etag", b'"v1"')]})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    served = 0
+    cached = ReadCacheMiddleware(service, cache=ReadCache(ttl_seconds=60))
+
+    async def outer(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal served
+        served += 1
+
+        async def stamp(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message["headers"], (b"x-served", str(served).encode())]
+            await send(message)
+
+        await cached(scope, receive, stamp)
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=outer), base_url="http://t") as client:
+        answers = [await client.get("/api/items") for _ in range(3)]
+    assert [answer.headers.get_list("x-served") for answer in answers] == [["1"], ["2"], ["3"]]
+    assert all(answer.headers["etag"] == '"v1"' for answer in answers)

@@ -126,6 +126,25 @@ async def test_an_address_past_its_allowance_gets_429_and_other_addresses_pass(
         assert (await other.get("/api/v1/auth/me", headers=bearer(token))).status_code == 200
 
 
+async def test_an_anonymous_address_taking_leased_hits_gets_exactly_its_burst(
+    platform: Platform, gateway: Gateway
+) -> None:
+    # A burst of 100 is leased 5 hits a round trip: the client still sees every hit counted,
+    # and the 101st request is refused as if each had asked Redis.
+    async with gateway(
+        rate_limit_burst_per_ip=100, rate_limit_per_minute_per_ip=1, rate_limit_lease_hits=5
+    ) as client_from:
+        client = client_from(_address())
+        remaining = []
+        for _ in range(100):
+            response = await client.get("/api/v1/items")
+            assert response.status_code != 429, response.text
+            remaining.append(int(response.headers["ratelimit-remaining"]))
+        assert remaining == list(range(99, -1, -1))
+        refused = await client.get("/api/v1/items")
+        assert assert_problem(refused, 429, "rate_limited")["limited"] == "address"
+
+
 async def test_a_bad_token_counts_against_the_address_and_is_still_401(platform: Platform, gateway: Gateway) -> None:
     async with gateway(rate_limit_burst_per_ip=2, rate_limit_per_minute_per_ip=1) as client_from:
         client = client_from(_address())
