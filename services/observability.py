@@ -22,6 +22,12 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _TRACEPARENT_RE = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
 
 
+def logging_enabled_for(configured_level: str, level: int) -> bool:
+    """Whether lines at `level` pass the configured level's name (an unknown name passes all)."""
+    configured = logging.getLevelName(configured_level.upper())
+    return not isinstance(configured, int) or level >= configured
+
+
 def configure_logging(*, level: str = "INFO", json: bool = True, service: str = "platform") -> None:
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer()
