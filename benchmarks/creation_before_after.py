@@ -21,7 +21,9 @@ differ, and every checkout starts from the same empty tables), so the checkouts 
 seconds of each other. The machine's speed drifts by a third within a minute, so each run's
 figure is its creation rate over its own bare insert rate (the same bare app and load generator
 in every checkout, seconds apart); the medians over the rounds are printed for each checkout
-side by side with its creation rate, p50 and the ticket service's CPU milliseconds per creation.
+side by side with its creation rate, p50 and the ticket service's CPU milliseconds per creation,
+and this checkout's creation rate over each other's round by round. Every other round runs the
+checkouts in the reverse order.
 Run it under the shared lock (`flock /tmp/heavy.lock ...`) on a shared machine.
 """
 
@@ -121,7 +123,10 @@ def main() -> None:
     print(f"{args.rounds} rounds of {', '.join(f'{n} ({r.directory})' for n, r in checkouts.items())}")
     for number in range(1, args.rounds + 1):
         print(f"round {number}", flush=True)
-        for name, runs in checkouts.items():
+        # Every other round in the reverse order: a checkout that always ran first would always
+        # meet the machine as the last one left it (PostgreSQL's writes, the cores' heat).
+        order = list(checkouts.items())
+        for name, runs in order if number % 2 else reversed(order):
             run_once(name, runs, args)
     print(f"{'checkout':<10}{'create/bare':>13}{'create req/s':>14}{'p50 ms':>9}{'tickets CPU ms':>16}  (medians)")
     for name, runs in checkouts.items():
@@ -130,6 +135,15 @@ def main() -> None:
             f"{statistics.median(runs.p50):>9.1f}{statistics.median(runs.tickets_cpu):>16.2f}"
             f"   ratios {', '.join(f'{r:.2f}' for r in runs.ratio)}"
         )
+    this = checkouts["this"]
+    for name, runs in checkouts.items():
+        if name != "this":
+            # Rates of one round, minutes apart at most: the machine's drift between rounds cancels.
+            paired = [mine / theirs for mine, theirs in zip(this.rate, runs.rate, strict=True)]
+            print(
+                f"this / {name} creation rate, round by round: median {statistics.median(paired):.2f}"
+                f" ({', '.join(f'{r:.2f}' for r in paired)})"
+            )
 
 
 if __name__ == "__main__":
