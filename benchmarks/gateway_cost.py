@@ -4,8 +4,10 @@ One run starts the catalogue (the upstream, answering an item GET from its read 
 front of it, each proxy under test: the gateway under uvicorn with metrics on and off, and with
 its own protocol (gateway.server: a response's head and body in one write), the gateway under
 granian (if installed), a minimal aiohttp proxy (benchmarks/minimal_proxy.py, the limit of a
-Python proxy) and nginx (Debian's package; its config is generated into a temporary directory
-and it runs as a non-daemon child on a free port). Then, for the same request:
+Python proxy), the same bare forwarding as an ASGI app under the gateway's uvicorn and protocol
+(benchmarks/minimal_asgi_proxy.py: the server's share of the cost) and nginx (Debian's
+package; its config is generated into a temporary directory and it runs as a non-daemon child
+on a free port). Then, for the same request:
 
 (a) CPU per proxied request: each proxy's own CPU counters (its process and children, from
     /proc) over a fixed number of requests at a fixed concurrency, in interleaved rounds (the
@@ -276,6 +278,7 @@ def main() -> None:
         "gateway_one_write",
         "granian",
         "aiohttp",
+        "asgi",
         "nginx",
     )
     ports = {name: free_port() for name in names}
@@ -333,6 +336,13 @@ def main() -> None:
             upstream,
         ]
         pids["minimal aiohttp proxy"] = stack.enter_context(child(minimal, env, ports["aiohttp"], PATH)).pid
+        # The same bare forwarding as an ASGI app under the gateway's server and protocol: what
+        # the server costs, apart from the gateway's app.
+        bare_asgi = {**coalescing, "MINIMAL_PROXY_UPSTREAM": upstream}
+        pids["minimal ASGI proxy (uvicorn, one write)"] = stack.enter_context(
+            uvicorn_server("benchmarks.minimal_asgi_proxy:create_app", ports["asgi"], bare_asgi, health=False)
+        ).pid
+        urls["minimal ASGI proxy (uvicorn, one write)"] = f"http://127.0.0.1:{ports['asgi']}{PATH}"
         urls["minimal aiohttp proxy"] = f"http://127.0.0.1:{ports['aiohttp']}{PATH}"
         nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
         if nginx:
@@ -367,6 +377,12 @@ def main() -> None:
                     f"  {name} / minimal aiohttp: {ratio:.2f}; per round {statistics.median(paired):.2f}"
                     f" ({min(paired):.2f}-{max(paired):.2f})  (target <= 1.30) {verdict(ratio <= 1.3)}"
                 )
+        server_limit = medians["minimal ASGI proxy (uvicorn, one write)"]
+        app_share = medians["gateway (uvicorn, one write)"] / server_limit
+        print(
+            f"  minimal ASGI proxy (uvicorn, one write) / minimal aiohttp: {server_limit / limit:.2f}"
+            f" (the server's share); gateway (uvicorn, one write) / it: {app_share:.2f} (the app's)"
+        )
         overhead = medians["gateway (uvicorn, metrics on)"] / medians["gateway (uvicorn, metrics off)"] - 1
         print(
             f"  metrics on vs off (uvicorn gateway): {overhead * 100:+.1f} %"
