@@ -7,8 +7,8 @@ refused request counts against neither). A caller over its allowance does not ho
 callers behind the same address, and the address's allowance is the larger, for an office of
 people behind one NAT. Past either one the answer is a 429 problem with `Retry-After`; every
 answer carries the IETF draft's `RateLimit-*` fields of the tighter allowance. The health
-probes are not counted. Redis down admits everything unchecked (services.rate_limit). An anonymous request's
-address allowance is leased a few hits at a time (one round trip in `rate_limit_lease_hits`).
+probes are not counted. Redis down admits everything unchecked (services.rate_limit). An
+anonymous request's address allowance is leased, `rate_limit_lease_hits` hits a round trip.
 
 A token with a bad signature or expired is not the limiter's to answer: it counts against the
 address only, and the route or the proxy answers its 401 as before.
@@ -94,10 +94,8 @@ class AdmissionMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
                 # A stricter limit inside (the login throttle's) already told its own figures.
-                # A new message, not the one sent: an app may send the same one again (a cached
-                # answer), and it would carry this request's figures to the next.
                 if not any(key == b"ratelimit-limit" for key, _ in headers):
-                    message = {**message, "headers": [*headers, *extra]}
+                    message["headers"] = [*headers, *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_limits)
